@@ -1,0 +1,161 @@
+"""`analyze(recording)`: every step, cadence and landing impact of a run."""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sensors import Recording
+from sensors.errors import InputError
+
+from .placement import DetectorParams, params_for
+from .preprocess import segments
+from .steps import Contacts, detect
+
+MIN_ANALYSIS_S = 2.0
+"""Shorter recordings cannot show a period (a few steps at the slowest walk)."""
+MIN_SEGMENT_S = 1.0
+"""Gap-free stretches shorter than this are skipped: too short to see a step's rise and peak."""
+MAX_STEP_INTERVAL_S = 1.5
+"""A longer pause between contacts (a rest, a turn) is not a step interval: cadence is left empty."""
+RUNNING_MIN_CADENCE_SPM = 140.0
+"""Walking rarely exceeds 130-135 steps/min; running is above ~150 (Tudor-Locke et al. 2018; SCIENCE.md 3.3)."""
+IMPACT_WINDOW_S = 0.1
+"""Impact = peak resultant in the first 100 ms after contact (docs/metrics.md; the impact transient and
+the peak tibial acceleration occur within it: Sheerin et al. 2020)."""
+CADENCE_SMOOTH_STEPS = 5
+
+STEP_COLUMNS = ("time_s", "foot", "estimated", "interval_s", "cadence_spm", "impact_g", "running")
+
+
+@dataclass
+class Summary:
+    """Whole-recording figures. Cadence and impact are taken over running steps (all steps if none ran)."""
+
+    step_count: int
+    duration_s: float
+    running_duration_s: float
+    cadence_spm: float
+    impact_g_median: float
+    impact_g_p90: float
+    running_step_count: int
+    estimated_step_count: int
+    placement: str
+    sampling_rate_hz: float
+    gap_count: int
+    gap_duration_s: float
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Analysis:
+    """The result of `analyze`: `.steps` (one row per foot contact, columns in STEP_COLUMNS) and `.summary`.
+
+    steps columns: time_s (initial contact, s from recording start), foot ('sensor' = the instrumented leg,
+    'other' for a shank/foot sensor's other leg, 'either' for body-worn sensors), estimated (bool: placed at
+    mid-stride, no visible event), interval_s (since the previous contact; empty after a gap or pause),
+    cadence_spm (60 / interval_s), impact_g (peak resultant in g over 100 ms after contact, gravity included;
+    empty for the other leg of a shank/foot sensor), running (bool).
+    """
+
+    steps: pd.DataFrame
+    summary: Summary
+    params: DetectorParams
+
+    def to_dict(self) -> dict:
+        steps = self.steps.astype(object).where(self.steps.notna(), None).to_dict(orient="records")
+        return {"summary": _finite(asdict(self.summary)), "steps": [_finite(s) for s in steps],
+                "detector": asdict(self.params)}
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+
+def _finite(d: dict) -> dict:
+    """JSON has no NaN: missing values become null."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else
+                (v.item() if isinstance(v, np.generic) else v)) for k, v in d.items()}
+
+
+def analyze(recording: Recording, placement: str | None = None, **detector_overrides) -> Analysis:
+    """Detect every foot contact of `recording` and measure cadence and landing impact.
+
+    `placement` defaults to the recording's; `detector_overrides` replace fields of the placement's
+    `DetectorParams` (e.g. `event_lowpass_hz=12`).
+    """
+    placement = placement or recording.placement
+    if placement is None:
+        raise InputError("the sensor placement is not known", found="no placement in the recording",
+                         expected="--placement shank|foot|sacrum|chest|wrist|phone_pocket|phone_arm")
+    params = params_for(placement, **detector_overrides)
+    fs = float(recording.sampling_rate_hz)
+    source = recording.metadata.get("source_file")
+    if len(recording) < 2 or recording.duration_s < MIN_ANALYSIS_S:
+        raise InputError("recording too short to analyse", path=source,
+                         found=f"{recording.duration_s:.2f} s", expected=f"at least {MIN_ANALYSIS_S:g} s")
+    if fs < params.min_sampling_rate_hz:
+        raise InputError(f"sampling rate too low for a {placement} sensor", path=source,
+                         found=f"{fs:.1f} Hz", expected=f"at least {params.min_sampling_rate_hz:g} Hz")
+    notes: list[str] = []
+    found = [detect(seg, params) for seg in segments(recording, MIN_SEGMENT_S)]
+    steps = _step_table(recording, found)
+    if not len(steps):
+        notes.append("no steps found: the sensor looks still (standing or not worn)")
+    gaps = recording.gaps or []
+    if gaps:
+        notes.append(f"{len(gaps)} gap(s) in the data, {sum(b - a for a, b in gaps):.1f} s in all: no steps counted across them")
+    running = steps["running"].to_numpy(dtype=bool)
+    basis = steps[running] if running.any() else steps
+    impacts = basis["impact_g"].dropna()
+    summary = Summary(
+        step_count=int(len(steps)),
+        duration_s=recording.duration_s,
+        running_duration_s=float(steps.loc[running, "interval_s"].sum()),
+        cadence_spm=float(basis["cadence_spm"].median()) if len(basis) else float("nan"),
+        impact_g_median=float(impacts.median()) if len(impacts) else float("nan"),
+        impact_g_p90=float(impacts.quantile(0.9)) if len(impacts) else float("nan"),
+        running_step_count=int(running.sum()),
+        estimated_step_count=int(steps["estimated"].sum()),
+        placement=placement,
+        sampling_rate_hz=fs,
+        gap_count=len(gaps),
+        gap_duration_s=float(sum(b - a for a, b in gaps)),
+        notes=notes,
+    )
+    return Analysis(steps=steps, summary=summary, params=params)
+
+
+def _step_table(rec: Recording, found: list[Contacts]) -> pd.DataFrame:
+    rows = []
+    for contacts in found:
+        interval = np.diff(contacts.ic_s, prepend=np.nan)
+        interval[interval > MAX_STEP_INTERVAL_S] = np.nan
+        rows.append(pd.DataFrame({
+            "time_s": contacts.ic_s,
+            "own_leg": contacts.own_leg,
+            "estimated": contacts.estimated,
+            "interval_s": interval,
+        }))
+    frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
+        {"time_s": [], "own_leg": np.array([], bool), "estimated": np.array([], bool), "interval_s": []})
+    single_leg = (~frame["own_leg"]).any()
+    frame["foot"] = np.where(frame["own_leg"], "sensor" if single_leg else "either", "other")
+    frame["cadence_spm"] = 60.0 / frame["interval_s"]
+    frame["impact_g"] = _impacts(rec, frame["time_s"].to_numpy(), frame["own_leg"].to_numpy(dtype=bool))
+    smooth = frame["cadence_spm"].rolling(CADENCE_SMOOTH_STEPS, center=True, min_periods=1).median()
+    frame["running"] = (smooth >= RUNNING_MIN_CADENCE_SPM).to_numpy(dtype=bool)
+    return frame[list(STEP_COLUMNS)].astype({"estimated": bool, "running": bool})
+
+
+def _impacts(rec: Recording, ic_s: np.ndarray, own_leg: np.ndarray) -> np.ndarray:
+    """Peak resultant (g) of the recorded samples within IMPACT_WINDOW_S after each own-leg contact."""
+    magnitude = np.linalg.norm(rec.acc_g, axis=1)
+    lo = np.searchsorted(rec.time_s, ic_s, side="left")
+    hi = np.searchsorted(rec.time_s, ic_s + IMPACT_WINDOW_S, side="right")
+    out = np.full(len(ic_s), np.nan)
+    for i in np.flatnonzero(own_leg & (hi > lo)):
+        out[i] = magnitude[lo[i]:hi[i]].max()
+    return out

@@ -1,0 +1,77 @@
+"""Per-placement detector settings, each justified by its source.
+
+Two families:
+- body-centred sensors (sacrum, chest, phone in a pocket, wrist, upper arm) see the contacts of both feet;
+- single-leg sensors (shank, foot) see their own leg's contacts strongly and the other leg's weakly, so
+  they are detected at the stride period and the other foot's contacts are found (or estimated) between.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from sensors.errors import InputError
+from sensors.recording import PLACEMENTS, check_placement
+
+
+@dataclass(frozen=True)
+class DetectorParams:
+    """Settings of the step detector for one placement. Units are in the names.
+
+    - event_lowpass_hz: low-pass of the acceleration magnitude on which events are found.
+      10-20 Hz for event detection (Kiernan 2023; SCIENCE.md section 0, "Filters").
+    - period_min_s, period_max_s: range searched for the dominant period (a step for body-centred
+      sensors, a stride for single-leg ones); 80-270 steps/min covers walking to sprinting.
+    - min_prominence_g: a contact must rise at least this far above its surroundings (rejects standing).
+    - min_spacing_fraction: two contacts are at least this fraction of the local period apart.
+    - ic_method: 'onset' puts initial contact where the magnitude, rising from its flight/swing minimum,
+      crosses `onset_fraction` of the way to the contact peak (threshold on the vertical/resultant
+      acceleration, Patoz 2022; Auvinet 2002: IC precedes the vertical maximum); 'peak' puts it at the
+      impact peak minus `peak_lag_s` (Purcell 2006 / Van den Berghe 2021 use the tibial peak).
+    - single_leg: shank/foot; the other foot's contacts are searched between the sensor leg's.
+    - other_foot_min_prominence_g: smallest transmitted bump accepted as the other foot's contact.
+    - min_sampling_rate_hz: below this, the placement's events are not resolved (SCIENCE.md: 50 Hz is
+      enough for cadence, >= 200 Hz for impact peaks).
+    """
+
+    event_lowpass_hz: float
+    period_min_s: float
+    period_max_s: float
+    min_prominence_g: float
+    ic_method: str
+    onset_fraction: float = 0.3
+    peak_lag_s: float = 0.0
+    min_spacing_fraction: float = 0.55
+    single_leg: bool = False
+    other_foot_min_prominence_g: float = 0.15
+    min_sampling_rate_hz: float = 25.0
+    source: str = ""
+
+
+_BODY = DetectorParams(event_lowpass_hz=10.0, period_min_s=0.22, period_max_s=0.75, min_prominence_g=0.35,
+                       ic_method="onset", onset_fraction=0.3, min_sampling_rate_hz=25.0,
+                       source="Auvinet 2002; Patoz 2022; van Oeveren 2018 (autocorrelation cadence)")
+_LEG = DetectorParams(event_lowpass_hz=15.0, period_min_s=0.44, period_max_s=1.5, min_prominence_g=1.0,
+                      ic_method="onset", onset_fraction=0.3, single_leg=True, min_sampling_rate_hz=50.0,
+                      source="Purcell 2006 / Kiernan 2023 (shank IC at the impact); Gottlieb 2020 (toe, backward)")
+
+DEFAULTS: dict[str, DetectorParams] = {
+    "sacrum": _BODY,
+    "chest": _BODY,
+    "phone_pocket": replace(_BODY, min_prominence_g=0.5),
+    "phone_arm": replace(_BODY, min_prominence_g=0.3),
+    "wrist": replace(_BODY, min_prominence_g=0.3),
+    "shank": _LEG,
+    "foot": replace(_LEG, min_prominence_g=2.0),
+}
+assert set(DEFAULTS) == set(PLACEMENTS)
+
+
+def params_for(placement: str, **overrides) -> DetectorParams:
+    """The default settings for `placement`, with any field overridden by keyword."""
+    check_placement(placement)
+    params = DEFAULTS[placement]
+    unknown = set(overrides) - set(params.__dataclass_fields__)
+    if unknown:
+        raise InputError("unknown detector parameter", found=", ".join(sorted(unknown)),
+                         expected=", ".join(params.__dataclass_fields__))
+    return replace(params, **overrides)
