@@ -28,7 +28,9 @@ IMPACT_WINDOW_S = 0.1
 the peak tibial acceleration occur within it: Sheerin et al. 2020)."""
 CADENCE_SMOOTH_STEPS = 5
 
-STEP_COLUMNS = ("time_s", "foot", "estimated", "interval_s", "cadence_spm", "impact_g", "running")
+STEP_COLUMNS = ("time_s", "foot", "estimated", "interval_s", "cadence_spm", "impact_g", "clipped", "running")
+CLIP_PLATEAU_SAMPLES = 3
+"""Samples sharing the extreme value of an axis that mark a saturated sensor (when its range is not given)."""
 
 
 @dataclass
@@ -41,6 +43,7 @@ class Summary:
     cadence_spm: float
     impact_g_median: float
     impact_g_p90: float
+    clipped_step_count: int
     running_step_count: int
     estimated_step_count: int
     placement: str
@@ -58,7 +61,8 @@ class Analysis:
     'other' for a shank/foot sensor's other leg, 'either' for body-worn sensors), estimated (bool: placed at
     mid-stride, no visible event), interval_s (since the previous contact; empty after a gap or pause),
     cadence_spm (60 / interval_s), impact_g (peak resultant in g over 100 ms after contact, gravity included;
-    empty for the other leg of a shank/foot sensor), running (bool).
+    empty for the other leg of a shank/foot sensor), clipped (bool: the sensor saturated within the impact
+    window, so impact_g is a lower bound), running (bool).
     """
 
     steps: pd.DataFrame
@@ -105,6 +109,8 @@ def analyze(recording: Recording, placement: str | None = None, **detector_overr
     if not len(steps):
         notes.append("no steps found: the sensor looks still (standing or not worn)")
     gaps = recording.gaps or []
+    if steps["clipped"].any():
+        notes.append(f"{int(steps['clipped'].sum())} step(s) hit the sensor's range: their impact is a lower bound")
     if gaps:
         notes.append(f"{len(gaps)} gap(s) in the data, {sum(b - a for a, b in gaps):.1f} s in all: no steps counted across them")
     running = steps["running"].to_numpy(dtype=bool)
@@ -117,6 +123,7 @@ def analyze(recording: Recording, placement: str | None = None, **detector_overr
         cadence_spm=float(basis["cadence_spm"].median()) if len(basis) else float("nan"),
         impact_g_median=float(impacts.median()) if len(impacts) else float("nan"),
         impact_g_p90=float(impacts.quantile(0.9)) if len(impacts) else float("nan"),
+        clipped_step_count=int(steps["clipped"].sum()),
         running_step_count=int(running.sum()),
         estimated_step_count=int(steps["estimated"].sum()),
         placement=placement,
@@ -144,18 +151,35 @@ def _step_table(rec: Recording, found: list[Contacts]) -> pd.DataFrame:
     single_leg = (~frame["own_leg"]).any()
     frame["foot"] = np.where(frame["own_leg"], "sensor" if single_leg else "either", "other")
     frame["cadence_spm"] = 60.0 / frame["interval_s"]
-    frame["impact_g"] = _impacts(rec, frame["time_s"].to_numpy(), frame["own_leg"].to_numpy(dtype=bool))
+    frame["impact_g"], frame["clipped"] = _impacts(rec, frame["time_s"].to_numpy(),
+                                                   frame["own_leg"].to_numpy(dtype=bool))
     smooth = frame["cadence_spm"].rolling(CADENCE_SMOOTH_STEPS, center=True, min_periods=1).median()
     frame["running"] = (smooth >= RUNNING_MIN_CADENCE_SPM).to_numpy(dtype=bool)
-    return frame[list(STEP_COLUMNS)].astype({"estimated": bool, "running": bool})
+    return frame[list(STEP_COLUMNS)].astype({"estimated": bool, "clipped": bool, "running": bool})
 
 
-def _impacts(rec: Recording, ic_s: np.ndarray, own_leg: np.ndarray) -> np.ndarray:
-    """Peak resultant (g) of the recorded samples within IMPACT_WINDOW_S after each own-leg contact."""
+def sensor_range_g(rec: Recording) -> float:
+    """The sensor's range: `metadata['range_g']` when known, else an axis extreme that several samples sit at
+    (a saturated plateau); infinity when nothing shows saturation."""
+    if rec.metadata.get("range_g"):
+        return float(rec.metadata["range_g"])
+    if not len(rec):
+        return float("inf")
+    extreme = float(np.abs(rec.acc_g).max())
+    at_extreme = int((np.abs(rec.acc_g) >= extreme - 1e-9).sum())
+    return extreme if at_extreme >= CLIP_PLATEAU_SAMPLES else float("inf")
+
+
+def _impacts(rec: Recording, ic_s: np.ndarray, own_leg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Peak resultant (g) of the recorded samples within IMPACT_WINDOW_S after each own-leg contact, and
+    whether any axis sat at the sensor's range in that window."""
     magnitude = np.linalg.norm(rec.acc_g, axis=1)
+    saturated = (np.abs(rec.acc_g) >= 0.999 * sensor_range_g(rec)).any(axis=1)
     lo = np.searchsorted(rec.time_s, ic_s, side="left")
     hi = np.searchsorted(rec.time_s, ic_s + IMPACT_WINDOW_S, side="right")
-    out = np.full(len(ic_s), np.nan)
+    impact = np.full(len(ic_s), np.nan)
+    clipped = np.zeros(len(ic_s), dtype=bool)
     for i in np.flatnonzero(own_leg & (hi > lo)):
-        out[i] = magnitude[lo[i]:hi[i]].max()
-    return out
+        impact[i] = magnitude[lo[i]:hi[i]].max()
+        clipped[i] = saturated[lo[i]:hi[i]].any()
+    return impact, clipped

@@ -16,6 +16,7 @@ import io
 import json
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -104,7 +105,7 @@ def _load_binary(path: Path) -> Recording:
     try:
         with np.load(path, allow_pickle=False) as npz:
             time_s, acc_g, meta = npz["time_s"], npz["acc_g"], json.loads(str(npz["meta"]))
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise InputError("not a retrorun binary recording", path=path, found=type(exc).__name__,
                          expected=".npz with time_s, acc_g and meta") from None
     if len(time_s) == 0:
@@ -141,6 +142,8 @@ def _load_csv(path: Path, unit: str | None) -> Recording:
                             skip_blank_lines=True)
     except pd.errors.EmptyDataError:
         raise InputError("empty file", path=path, expected="a header line " + ",".join(CSV_COLUMNS)) from None
+    except UnicodeDecodeError:
+        raise InputError("not a text file", path=path, expected="a CSV file in UTF-8") from None
     except pd.errors.ParserError as exc:
         raise InputError("malformed CSV", path=path, found=str(exc).strip().splitlines()[-1],
                          expected=f"{len(CSV_COLUMNS)} comma-separated columns") from None

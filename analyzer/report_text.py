@@ -1,0 +1,37 @@
+"""The short readable summary `retrorun analyze` prints."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from sensors import Recording
+
+from .analysis import Analysis
+
+
+def _clock(seconds: float) -> str:
+    minutes, sec = divmod(max(seconds, 0.0), 60.0)
+    return f"{int(minutes)}:{sec:04.1f}"
+
+
+def _num(value: float, fmt: str, unit: str) -> str:
+    return "-" if value is None or not math.isfinite(value) else f"{value:{fmt}} {unit}"
+
+
+def summary_text(path: Path | str, rec: Recording, result: Analysis) -> str:
+    s = result.summary
+    gaps = "none" if not s.gap_count else f"{s.gap_count}, {s.gap_duration_s:.1f} s in all"
+    lines = [
+        f"{path}",
+        f"  placement   {s.placement}",
+        f"  samples     {len(rec)} at {s.sampling_rate_hz:.1f} Hz over {_clock(s.duration_s)} (gaps: {gaps})",
+        f"  units       {rec.metadata.get('unit_conversion', 'g')}",
+        f"  steps       {s.step_count}" + (f" ({s.estimated_step_count} of the other foot estimated)"
+                                           if s.estimated_step_count else ""),
+        f"  running     {_clock(s.running_duration_s)} ({s.running_step_count} steps)",
+        f"  cadence     {_num(s.cadence_spm, '.1f', 'steps/min')} (median while running)",
+        f"  impact      {_num(s.impact_g_median, '.2f', 'g')} median, {_num(s.impact_g_p90, '.2f', 'g')} p90"
+        " (peak resultant within 100 ms of contact)",
+    ]
+    lines += [f"  note: {n}" for n in s.notes]
+    return "\n".join(lines)
