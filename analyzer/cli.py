@@ -121,7 +121,7 @@ def cmd_analyze(args: argparse.Namespace) -> None:
 
 
 def cmd_simulate(args: argparse.Namespace) -> None:
-    from sensors.simulate import simulate
+    from sensors.simulator import simulate
 
     run = simulate(args.placement, args.direction, cadence_spm=args.cadence_spm,
                    sampling_rate_hz=args.sampling_rate_hz, duration_s=args.minutes * 60.0, seed=args.seed,
@@ -133,9 +133,9 @@ def cmd_simulate(args: argparse.Namespace) -> None:
 
 
 def _write_text(path: Path, text: str) -> None:
-    from sensors.fileformat import _atomic_write
+    from sensors.fileformat import atomic_write
     try:
-        _atomic_write(path, text.encode())
+        atomic_write(path, text.encode())
     except OSError as exc:
         raise RetrorunError(f"{path}: cannot write: {exc.strerror}") from None
 

@@ -92,7 +92,7 @@ def suppress(peaks: np.ndarray, heights: np.ndarray, spacing: np.ndarray) -> np.
     return peaks[keep]
 
 
-def onset_index(x: np.ndarray, peak: int, search: int, fraction: float) -> float | None:
+def onset_index(x: np.ndarray, peak: int, search: int, fraction: float, tangent: bool = False) -> float | None:
     """Fractional index where `x`, rising from its minimum in the `search` samples before `peak`, crosses
     `fraction` of the rise (linear interpolation between samples).
 
@@ -111,6 +111,13 @@ def onset_index(x: np.ndarray, peak: int, search: int, fraction: float) -> float
     if x[m] - floor > FLOOR_TOLERANCE * (x[peak] - floor):
         return None
     k = m + int(np.flatnonzero(x[m:peak + 1] >= level)[0])
+    if tangent:
+        # steepest point of the rise, extrapolated back to the floor: the onset itself, not a threshold
+        # crossing that lags it by a fraction of the rise time (tangent method; Auvinet 2002's rising edge)
+        slope = np.diff(x[m:peak + 1])
+        j = int(np.argmax(slope))
+        if slope[j] > 0:
+            return max(float(m), m + j + 0.5 - (0.5 * (x[m + j] + x[m + j + 1]) - x[m]) / slope[j])
     if k == m or x[k] == x[k - 1]:
         return float(k)
     return k - 1 + (level - x[k - 1]) / (x[k] - x[k - 1])
@@ -153,7 +160,8 @@ def _initial_contacts(event: np.ndarray, peaks: np.ndarray, fs: float, params: D
     if params.ic_method == "peak":
         return peaks - params.peak_lag_s * fs
     search_fraction = 0.5 if params.single_leg else 0.6
-    out = [onset_index(event, int(p), max(int(search_fraction * period * fs), 2), params.onset_fraction)
+    out = [onset_index(event, int(p), max(int(search_fraction * period * fs), 2), params.onset_fraction,
+                       params.ic_method == "tangent")
            for p, period in zip(peaks, period_s)]
     return np.asarray([k for k in out if k is not None], dtype=float)
 

@@ -2,12 +2,8 @@
 from .errors import DeviceError, InputError, RetrorunError, UnitError
 from .fileformat import load
 from .recording import PLACEMENTS, Recording
+from .simulator import SimulatedRun, simulate
 
 __all__ = ["Recording", "load", "PLACEMENTS", "RetrorunError", "InputError", "UnitError", "DeviceError",
-           "simulate"]
+           "simulate", "SimulatedRun"]
 
-
-def simulate(*args, **kwargs):
-    """Simulate a run; see sensors.simulate.simulate."""
-    from .simulate import simulate as _simulate
-    return _simulate(*args, **kwargs)

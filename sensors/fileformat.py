@@ -26,6 +26,8 @@ from .errors import InputError
 from .recording import Recording, SENSOR_AXES
 from .units import decide_unit, to_g
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 CSV_COLUMNS = ("time_s",) + SENSOR_AXES
 BINARY_SUFFIX = ".npz"
 BINARY_VERSION = 1
@@ -60,9 +62,9 @@ def save(rec: Recording, path: str | Path) -> None:
     if path.suffix == BINARY_SUFFIX:
         buf = io.BytesIO()
         np.savez(buf, time_s=rec.time_s, acc_g=rec.acc_g, meta=np.array(json.dumps(_meta_dict(rec))))
-        _atomic_write(path, buf.getvalue())
+        atomic_write(path, buf.getvalue())
     else:
-        _atomic_write(path, _csv_text(rec).encode())
+        atomic_write(path, _csv_text(rec).encode())
 
 
 def _meta_dict(rec: Recording) -> dict:
@@ -89,12 +91,14 @@ def _csv_text(rec: Recording) -> str:
     return "\n".join(head) + "\n" + ",".join(CSV_COLUMNS) + "\n" + body.getvalue()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temporary file in the same folder and a rename: readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes owner-only files; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
