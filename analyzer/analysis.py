@@ -60,7 +60,8 @@ class Analysis:
     steps columns: time_s (initial contact, s from recording start), foot ('sensor' = the instrumented leg,
     'other' for a shank/foot sensor's other leg, 'either' for body-worn sensors), estimated (bool: placed at
     mid-stride, no visible event), interval_s (since the previous contact; empty after a gap or pause),
-    cadence_spm (60 / interval_s), impact_g (peak resultant in g over 100 ms after contact, gravity included;
+    cadence_spm (120 / the time since the contact before the previous one: steps per minute over the last
+    stride, which cancels left/right asymmetry), impact_g (peak resultant in g over 100 ms after contact, gravity included;
     empty for the other leg of a shank/foot sensor), clipped (bool: the sensor saturated within the impact
     window, so impact_g is a lower bound), running (bool).
     """
@@ -140,17 +141,21 @@ def _step_table(rec: Recording, found: list[Contacts]) -> pd.DataFrame:
     for contacts in found:
         interval = np.diff(contacts.ic_s, prepend=np.nan)
         interval[interval > MAX_STEP_INTERVAL_S] = np.nan
+        # cadence over the last two steps (one stride): left/right asymmetry of step times cancels out
+        stride = np.concatenate([[np.nan, np.nan], contacts.ic_s[2:] - contacts.ic_s[:-2]])
+        stride[np.isnan(interval) | np.isnan(np.roll(interval, 1))] = np.nan
         rows.append(pd.DataFrame({
             "time_s": contacts.ic_s,
             "own_leg": contacts.own_leg,
             "estimated": contacts.estimated,
             "interval_s": interval,
+            "cadence_spm": 120.0 / stride,
         }))
     frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        {"time_s": [], "own_leg": np.array([], bool), "estimated": np.array([], bool), "interval_s": []})
+        {"time_s": [], "own_leg": np.array([], bool), "estimated": np.array([], bool), "interval_s": [],
+         "cadence_spm": []})
     single_leg = (~frame["own_leg"]).any()
     frame["foot"] = np.where(frame["own_leg"], "sensor" if single_leg else "either", "other")
-    frame["cadence_spm"] = 60.0 / frame["interval_s"]
     frame["impact_g"], frame["clipped"] = _impacts(rec, frame["time_s"].to_numpy(),
                                                    frame["own_leg"].to_numpy(dtype=bool))
     smooth = frame["cadence_spm"].rolling(CADENCE_SMOOTH_STEPS, center=True, min_periods=1).median()

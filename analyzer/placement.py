@@ -17,22 +17,29 @@ from sensors.recording import PLACEMENTS, check_placement
 class DetectorParams:
     """Settings of the step detector for one placement. Units are in the names.
 
+    - event_signal: 'magnitude' (norm of the three axes), 'vertical' (projection on gravity, which leaves
+      out a swinging limb's own acceleration) or 'impulse' (the magnitude high-passed above
+      `impulse_highpass_hz`, for sensors on a leg where the impact is a spike far sharper than the swing:
+      Purcell 2006, Van den Berghe 2021). All are rotation invariant.
     - event_lowpass_hz: low-pass of the acceleration magnitude on which events are found.
       10-20 Hz for event detection (Kiernan 2023; SCIENCE.md section 0, "Filters").
     - period_min_s, period_max_s: range searched for the dominant period (a step for body-centred
       sensors, a stride for single-leg ones); 80-270 steps/min covers walking to sprinting.
     - min_prominence_g: a contact must rise at least this far above its surroundings (rejects standing).
     - min_spacing_fraction: two contacts are at least this fraction of the local period apart.
+    - min_relative_height: a contact's peak is at least this fraction of the median of its neighbours'
+      (within 5 s): impacts of one run are alike, stray swing features are not.
     - ic_method: 'onset' puts initial contact where the magnitude, rising from its flight/swing minimum,
       crosses `onset_fraction` of the way to the contact peak (threshold on the vertical/resultant
       acceleration, Patoz 2022; Auvinet 2002: IC precedes the vertical maximum); 'peak' puts it at the
       impact peak minus `peak_lag_s` (Purcell 2006 / Van den Berghe 2021 use the tibial peak).
-    - single_leg: shank/foot; the other foot's contacts are searched between the sensor leg's.
-    - other_foot_min_prominence_g: smallest transmitted bump accepted as the other foot's contact.
+    - single_leg: shank/foot; the other foot's contacts are placed between the sensor leg's.
+    - impulse_highpass_hz: above the swing's harmonics (stride frequency <= 2 Hz), below the spike's.
     - min_sampling_rate_hz: below this, the placement's events are not resolved (SCIENCE.md: 50 Hz is
       enough for cadence, >= 200 Hz for impact peaks).
     """
 
+    event_signal: str
     event_lowpass_hz: float
     period_min_s: float
     period_max_s: float
@@ -41,27 +48,28 @@ class DetectorParams:
     onset_fraction: float = 0.3
     peak_lag_s: float = 0.0
     min_spacing_fraction: float = 0.55
+    min_relative_height: float = 0.4
     single_leg: bool = False
-    other_foot_min_prominence_g: float = 0.15
+    impulse_highpass_hz: float = 8.0
     min_sampling_rate_hz: float = 25.0
     source: str = ""
 
 
-_BODY = DetectorParams(event_lowpass_hz=10.0, period_min_s=0.22, period_max_s=0.75, min_prominence_g=0.35,
-                       ic_method="onset", onset_fraction=0.3, min_sampling_rate_hz=25.0,
+_BODY = DetectorParams(event_signal="vertical", event_lowpass_hz=10.0, period_min_s=0.22, period_max_s=0.75, min_prominence_g=0.35,
+                       ic_method="tangent", min_sampling_rate_hz=25.0,
                        source="Auvinet 2002; Patoz 2022; van Oeveren 2018 (autocorrelation cadence)")
-_LEG = DetectorParams(event_lowpass_hz=15.0, period_min_s=0.44, period_max_s=1.5, min_prominence_g=1.0,
-                      ic_method="onset", onset_fraction=0.3, single_leg=True, min_sampling_rate_hz=50.0,
+_LEG = DetectorParams(event_signal="impulse", event_lowpass_hz=15.0, period_min_s=0.44, period_max_s=1.5, min_prominence_g=0.5,
+                      ic_method="peak", peak_lag_s=0.012, single_leg=True, min_sampling_rate_hz=50.0,
                       source="Purcell 2006 / Kiernan 2023 (shank IC at the impact); Gottlieb 2020 (toe, backward)")
 
 DEFAULTS: dict[str, DetectorParams] = {
     "sacrum": _BODY,
     "chest": _BODY,
-    "phone_pocket": replace(_BODY, min_prominence_g=0.5),
+    "phone_pocket": replace(_BODY, event_lowpass_hz=20.0, min_prominence_g=0.5),
     "phone_arm": replace(_BODY, min_prominence_g=0.3),
     "wrist": replace(_BODY, min_prominence_g=0.3),
     "shank": _LEG,
-    "foot": replace(_LEG, min_prominence_g=2.0),
+    "foot": replace(_LEG, min_prominence_g=1.0),
 }
 assert set(DEFAULTS) == set(PLACEMENTS)
 

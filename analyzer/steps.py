@@ -24,11 +24,17 @@ from .preprocess import Segment, highpass, lowpass
 
 PERIOD_WINDOW_S = 6.0
 PERIOD_HOP_S = 1.0
-HALF_LAG_ACCEPT = 0.6
+HALF_LAG_MARGIN = 0.3
+"""The best lag is a stride, not a step, when the autocorrelation at half of it stands this far above its
+values at a quarter and three quarters of it: a step peak between two anti-phase troughs. Left/right
+asymmetry (a phone in one pocket, a swinging arm) makes the stride lag win the plain maximum (van Oeveren
+et al. 2018 check step against stride for the same reason)."""
 FLOOR_TOLERANCE = 0.35
 """A contact rises from within this fraction of the rise above the following flight/swing floor."""
-"""Autocorrelation at half the best lag above this fraction of the best means the half lag is the step
-(left/right asymmetry makes the stride lag win; van Oeveren 2018's step/stride check)."""
+NEIGHBOURHOOD_S = 5.0
+"""Peaks are compared with those of the surrounding +-5 s (a dozen steps or more at any cadence)."""
+GRAVITY_LOWPASS_HZ = 0.5
+"""The mean acceleration vector over about two seconds points along gravity whatever the sensor's angle."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ def local_period_s(x: np.ndarray, fs: float, params: DetectorParams) -> tuple[np
                 if not params.single_leg and half >= lag_min:
                     lo, hi = max(lag_min, int(half * 0.85)), int(half * 1.15) + 1
                     cand = lo + int(np.argmax(ac[lo:hi]))
-                    if ac[cand] > HALF_LAG_ACCEPT * ac[best]:
+                    if ac[cand] - max(ac[best // 4], ac[(3 * best) // 4]) >= HALF_LAG_MARGIN:
                         best = cand
                 period = best / fs
         centres.append((s + win / 2) / fs)
@@ -96,9 +102,9 @@ def onset_index(x: np.ndarray, peak: int, search: int, fraction: float, tangent:
     """Fractional index where `x`, rising from its minimum in the `search` samples before `peak`, crosses
     `fraction` of the rise (linear interpolation between samples).
 
-    None when the rise is not a contact's: it began before the data did, or it starts from a level well
-    above the floor that the signal reaches in the following `search` samples (a dip inside a stance that
-    was already under way, such as between the impact and active peaks).
+    None when the rise is not a contact's: it began before the data did, or, at the start of the data, it
+    starts from a level well above the floor that the signal reaches in the following `search` samples
+    (a dip inside a stance already under way, such as between the impact and active peaks).
     """
     lo = max(0, peak - search)
     m = lo + int(np.argmin(x[lo:peak + 1]))
@@ -106,10 +112,11 @@ def onset_index(x: np.ndarray, peak: int, search: int, fraction: float, tangent:
     level = x[m] + fraction * rise
     if m == 0 and x[0] >= level:
         return None
-    after = x[peak:peak + search + 1]
-    floor = after.min() if len(after) > 1 else x[m]
-    if x[m] - floor > FLOOR_TOLERANCE * (x[peak] - floor):
-        return None
+    if lo == 0:
+        after = x[peak:peak + search + 1]
+        floor = after.min() if len(after) > 1 else x[m]
+        if x[m] - floor > FLOOR_TOLERANCE * (x[peak] - floor):
+            return None
     k = m + int(np.flatnonzero(x[m:peak + 1] >= level)[0])
     if tangent:
         # steepest point of the rise, extrapolated back to the floor: the onset itself, not a threshold
@@ -123,24 +130,61 @@ def onset_index(x: np.ndarray, peak: int, search: int, fraction: float, tangent:
     return k - 1 + (level - x[k - 1]) / (x[k] - x[k - 1])
 
 
+def consistent_heights(times_s: np.ndarray, heights: np.ndarray, min_fraction: float,
+                       window_s: float = NEIGHBOURHOOD_S) -> np.ndarray:
+    """Mask of peaks at least `min_fraction` of the median height of the peaks within +-window_s: a
+    running step looks like its neighbours, while the swing features and filter edges that slip through
+    at the ends of the data are much smaller."""
+    lo = np.searchsorted(times_s, times_s - window_s)
+    hi = np.searchsorted(times_s, times_s + window_s, side="right")
+    local = np.array([np.median(heights[a:b]) for a, b in zip(lo, hi)])
+    return heights >= min_fraction * local
+
+
+def vertical_g(acc_g: np.ndarray, fs: float) -> np.ndarray:
+    """Acceleration along gravity: each sample projected on the local mean vector (rotation invariant).
+
+    Unlike the magnitude it leaves out most of a swinging arm's or thigh's own acceleration, which is
+    largely perpendicular to gravity, and keeps the body's vertical bounce that marks each step.
+    """
+    mean = np.column_stack([lowpass(acc_g[:, k], GRAVITY_LOWPASS_HZ, fs) for k in range(3)])
+    norm = np.linalg.norm(mean, axis=1)
+    norm[norm == 0] = 1.0
+    return np.einsum("ij,ij->i", acc_g, mean) / norm
+
+
+def event_signals(seg: Segment, params: DetectorParams) -> tuple[np.ndarray, np.ndarray]:
+    """(signal whose period is estimated, signal whose peaks are contacts) for the placement."""
+    fs = seg.sampling_rate_hz
+    base = vertical_g(seg.acc_g, fs) if params.event_signal == "vertical" else seg.magnitude_g
+    smooth = lowpass(base, params.event_lowpass_hz, fs)
+    if params.event_signal != "impulse":
+        return smooth, smooth
+    # an impact is a spike a few samples wide on top of the limb's swing (a few Hz): above
+    # `impulse_highpass_hz` only the spike is left
+    return smooth, highpass(seg.magnitude_g, params.impulse_highpass_hz, fs)
+
+
 def detect(seg: Segment, params: DetectorParams) -> Contacts:
     fs = seg.sampling_rate_hz
-    event = lowpass(seg.magnitude_g, params.event_lowpass_hz, fs)
-    centres, periods = local_period_s(event, fs, params)
+    periodic, event = event_signals(seg, params)
+    centres, periods = local_period_s(periodic, fs, params)
     fallback = 0.5 * (params.period_min_s + params.period_max_s)
-    candidates, props = signal.find_peaks(event, prominence=params.min_prominence_g,
-                                          distance=max(1, int(params.min_spacing_fraction * params.period_min_s * fs)))
-    candidates = _with_rising_end(event, candidates, params.min_prominence_g)
+    min_prominence = params.min_prominence_g
+    candidates, _ = signal.find_peaks(event, prominence=min_prominence,
+                                      distance=max(1, int(params.min_spacing_fraction * params.period_min_s * fs)))
+    candidates = _with_rising_end(event, candidates, min_prominence)
     if len(candidates) == 0:
         return Contacts(np.empty(0), np.empty(0, bool), np.empty(0, bool))
     spacing = params.min_spacing_fraction * period_at(candidates / fs, centres, periods, fallback) * fs
     peaks = suppress(candidates, event[candidates], spacing)
+    peaks = peaks[consistent_heights(peaks / fs, event[peaks], params.min_relative_height)]
     ic_idx = _initial_contacts(event, peaks, fs, params, period_at(peaks / fs, centres, periods, fallback))
     ic_s = seg.time_s[0] + ic_idx / fs
-    own = np.ones(len(ic_s), dtype=bool)
     if params.single_leg and len(ic_s) > 1:
-        return _with_other_foot(ic_s, seg, params, period_at(ic_s - seg.time_s[0], centres, periods, fallback))
-    return Contacts(ic_s, own, np.zeros(len(ic_s), dtype=bool))
+        return _with_other_foot(ic_s, period_at(ic_s - seg.time_s[0], centres, periods, fallback),
+                                seg.time_s[0], seg.time_s[-1])
+    return Contacts(ic_s, np.ones(len(ic_s), dtype=bool), np.zeros(len(ic_s), dtype=bool))
 
 
 def _with_rising_end(x: np.ndarray, peaks: np.ndarray, min_rise: float) -> np.ndarray:
@@ -156,38 +200,37 @@ def _with_rising_end(x: np.ndarray, peaks: np.ndarray, min_rise: float) -> np.nd
 
 def _initial_contacts(event: np.ndarray, peaks: np.ndarray, fs: float, params: DetectorParams,
                       period_s: np.ndarray) -> np.ndarray:
-    """Fractional sample index of initial contact for each peak (peaks whose rise is not seen are dropped)."""
+    """Fractional sample index of initial contact for each peak.
+
+    A contact whose rise began before the data did is placed at its peak minus the median peak-to-contact
+    lag of the segment's other contacts, and dropped if that falls before the data.
+    """
     if params.ic_method == "peak":
         return peaks - params.peak_lag_s * fs
     search_fraction = 0.5 if params.single_leg else 0.6
-    out = [onset_index(event, int(p), max(int(search_fraction * period * fs), 2), params.onset_fraction,
-                       params.ic_method == "tangent")
-           for p, period in zip(peaks, period_s)]
-    return np.asarray([k for k in out if k is not None], dtype=float)
+    onsets = np.array([np.nan if k is None else k for k in (
+        onset_index(event, int(p), max(int(search_fraction * period * fs), 2), params.onset_fraction,
+                    params.ic_method == "tangent") for p, period in zip(peaks, period_s))], dtype=float)
+    seen = np.isfinite(onsets)
+    if seen.any() and not seen.all():
+        onsets[~seen] = peaks[~seen] - np.median(peaks[seen] - onsets[seen])
+    return onsets[np.isfinite(onsets) & (onsets >= 0)]
 
 
-def _with_other_foot(own_ic_s: np.ndarray, seg: Segment, params: DetectorParams, stride_s: np.ndarray) -> Contacts:
-    """Add the other foot's contacts between consecutive own-leg contacts."""
-    fs = seg.sampling_rate_hz
-    bump = highpass(lowpass(seg.magnitude_g, params.event_lowpass_hz, fs), 3.0, fs)
-    times, own, estimated = list(own_ic_s), [True] * len(own_ic_s), [False] * len(own_ic_s)
-    for a, b, stride in zip(own_ic_s[:-1], own_ic_s[1:], stride_s[:-1]):
-        if b - a > 1.5 * stride:
-            continue  # a pause: nothing to infer
-        lo = int((a - seg.time_s[0] + 0.35 * (b - a)) * fs)
-        hi = int((a - seg.time_s[0] + 0.65 * (b - a)) * fs)
-        window = bump[lo:hi]
-        found = False
-        if len(window) > 2:
-            pk, pr = signal.find_peaks(window, prominence=params.other_foot_min_prominence_g)
-            if len(pk):
-                j = int(pk[np.argmax(pr["prominences"])])
-                t = seg.time_s[0] + (lo + j) / fs - params.peak_lag_s
-                found = True
-        if not found:
-            t = 0.5 * (a + b)
-        times.append(t)
-        own.append(False)
-        estimated.append(not found)
+def _with_other_foot(own_ic_s: np.ndarray, stride_s: np.ndarray, start_s: float, end_s: float) -> Contacts:
+    """Add the other foot's contact at mid-stride between consecutive own-leg contacts, flagged estimated.
+
+    The other leg lands while the sensor's leg swings, so its contact is buried in the swing's own
+    accelerations (several g at the shank); the mid-point is within a few percent of a stride of it for
+    any runner whose left-right step times are symmetric within that. Half a stride before the first and
+    after the last own contact count too, where the data reach.
+    """
+    a, b = own_ic_s[:-1], own_ic_s[1:]
+    between = (b - a) <= 1.5 * stride_s[:-1]  # not across a pause
+    ends = np.array([own_ic_s[0] - stride_s[0] / 2, own_ic_s[-1] + stride_s[-1] / 2])
+    ends = ends[(ends >= start_s) & (ends <= end_s)]
+    other = np.concatenate([0.5 * (a + b)[between], ends])
+    times = np.concatenate([own_ic_s, other])
+    own = np.concatenate([np.ones(len(own_ic_s), bool), np.zeros(len(other), bool)])
     order = np.argsort(times, kind="stable")
-    return Contacts(np.asarray(times)[order], np.asarray(own)[order], np.asarray(estimated)[order])
+    return Contacts(times[order], own[order], ~own[order])
