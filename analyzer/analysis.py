@@ -142,7 +142,8 @@ def _step_table(rec: Recording, found: list[Contacts]) -> pd.DataFrame:
         interval = np.diff(contacts.ic_s, prepend=np.nan)
         interval[interval > MAX_STEP_INTERVAL_S] = np.nan
         # cadence over the last two steps (one stride): left/right asymmetry of step times cancels out
-        stride = np.concatenate([[np.nan, np.nan], contacts.ic_s[2:] - contacts.ic_s[:-2]])
+        stride = np.full(len(contacts.ic_s), np.nan)
+        stride[2:] = contacts.ic_s[2:] - contacts.ic_s[:-2]
         stride[np.isnan(interval) | np.isnan(np.roll(interval, 1))] = np.nan
         rows.append(pd.DataFrame({
             "time_s": contacts.ic_s,
