@@ -10,8 +10,9 @@ from .analysis import Analysis
 
 
 def _clock(seconds: float) -> str:
-    minutes, sec = divmod(max(seconds, 0.0), 60.0)
-    return f"{int(minutes)}:{sec:04.1f}"
+    tenths = int(round(max(seconds, 0.0) * 10))
+    minutes, tenths = divmod(tenths, 600)
+    return f"{minutes}:{tenths / 10:04.1f}"
 
 
 def _num(value: float, fmt: str, unit: str) -> str:

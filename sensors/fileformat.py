@@ -87,7 +87,7 @@ def _csv_text(rec: Recording) -> str:
             head.append(f"# {key}: {text}")
     table = np.column_stack([rec.time_s, rec.acc_g])
     body = io.StringIO()
-    np.savetxt(body, table, fmt=["%.6f", "%.6g", "%.6g", "%.6g"], delimiter=",")
+    np.savetxt(body, table, fmt=["%.6f", "%.5f", "%.5f", "%.5f"], delimiter=",")
     return "\n".join(head) + "\n" + ",".join(CSV_COLUMNS) + "\n" + body.getvalue()
 
 

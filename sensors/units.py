@@ -34,8 +34,8 @@ class UnitDecision:
         if self.detected and self.unit != "g":
             return f"converted from {self.unit} to g (gravity read {self.gravity_in_unit:.3g} {self.unit})"
         if self.detected:
-            return f"unit g detected (gravity read {self.gravity_in_unit:.3g} g)"
-        return f"unit {self.unit} as stated"
+            return f"g (detected: gravity read {self.gravity_in_unit:.3g} g)"
+        return f"{self.unit} (as stated)"
 
 
 def normalise_unit(unit: str) -> str:

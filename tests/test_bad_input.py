@@ -118,7 +118,7 @@ def test_gravity_removed_is_refused_unless_unit_stated(tmp_path, capsys):
     path = write_csv(tmp_path / "linear.csv", rows)
     assert_refused(capsys, path, "cannot tell the acceleration unit", "--unit")
     rc, out, _ = run_cli(capsys, path, "--placement", "sacrum", "--unit", "g")
-    assert rc == 0 and "unit g as stated" in out
+    assert rc == 0 and "g (as stated)" in out
 
 
 def test_standing_still_is_zero_steps_not_an_error(tmp_path, capsys):
