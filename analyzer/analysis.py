@@ -13,7 +13,7 @@ from sensors.errors import InputError
 
 from .placement import DetectorParams, params_for
 from .preprocess import segments
-from .steps import Contacts, detect
+from .steps import RUNNING_MIN_CADENCE_SPM, Contacts, detect
 
 MIN_ANALYSIS_S = 2.0
 """Shorter recordings cannot show a period (a few steps at the slowest walk)."""
@@ -21,8 +21,6 @@ MIN_SEGMENT_S = 1.0
 """Gap-free stretches shorter than this are skipped: too short to see a step's rise and peak."""
 MAX_STEP_INTERVAL_S = 1.5
 """A longer pause between contacts (a rest, a turn) is not a step interval: cadence is left empty."""
-RUNNING_MIN_CADENCE_SPM = 140.0
-"""Walking rarely exceeds 130-135 steps/min; running is above ~150 (Tudor-Locke et al. 2018; SCIENCE.md 3.3)."""
 IMPACT_WINDOW_S = 0.1
 """Impact = peak resultant in the first 100 ms after contact (docs/metrics.md; the impact transient and
 the peak tibial acceleration occur within it: Sheerin et al. 2020)."""

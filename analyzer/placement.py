@@ -33,6 +33,9 @@ class DetectorParams:
       crosses `onset_fraction` of the way to the contact peak (threshold on the vertical/resultant
       acceleration, Patoz 2022; Auvinet 2002: IC precedes the vertical maximum); 'peak' puts it at the
       impact peak minus `peak_lag_s` (Purcell 2006 / Van den Berghe 2021 use the tibial peak).
+    - walking_peak_lag_s: body-worn sensors, steps slower than 140/min (walking, no flight): contact is
+      this long before the trunk's loading-response peak (Zijlstra & Hof 2003 place walking initial
+      contact on the rising trunk acceleration before that peak; the lag is calibrated on the simulator).
     - single_leg: shank/foot; the other foot's contacts are placed between the sensor leg's.
     - impulse_highpass_hz: above the swing's harmonics (stride frequency <= 2 Hz), below the spike's.
     - min_sampling_rate_hz: below this, the placement's events are not resolved (SCIENCE.md: 50 Hz is
@@ -48,7 +51,8 @@ class DetectorParams:
     onset_fraction: float = 0.3
     peak_lag_s: float = 0.0
     min_spacing_fraction: float = 0.55
-    min_relative_height: float = 0.4
+    min_relative_height: float = 0.25
+    walking_peak_lag_s: float | None = None
     single_leg: bool = False
     impulse_highpass_hz: float = 8.0
     min_sampling_rate_hz: float = 25.0
@@ -56,7 +60,7 @@ class DetectorParams:
 
 
 _BODY = DetectorParams(event_signal="vertical", event_lowpass_hz=10.0, period_min_s=0.22, period_max_s=0.75, min_prominence_g=0.35,
-                       ic_method="tangent", min_sampling_rate_hz=25.0,
+                       ic_method="tangent", walking_peak_lag_s=0.055, min_sampling_rate_hz=25.0,
                        source="Auvinet 2002; Patoz 2022; van Oeveren 2018 (autocorrelation cadence)")
 _LEG = DetectorParams(event_signal="impulse", event_lowpass_hz=15.0, period_min_s=0.44, period_max_s=1.5, min_prominence_g=0.5,
                       ic_method="peak", peak_lag_s=0.012, single_leg=True, min_sampling_rate_hz=50.0,
@@ -65,11 +69,11 @@ _LEG = DetectorParams(event_signal="impulse", event_lowpass_hz=15.0, period_min_
 DEFAULTS: dict[str, DetectorParams] = {
     "sacrum": _BODY,
     "chest": _BODY,
-    "phone_pocket": replace(_BODY, event_lowpass_hz=20.0, min_prominence_g=0.5),
-    "phone_arm": replace(_BODY, min_prominence_g=0.3),
-    "wrist": replace(_BODY, min_prominence_g=0.3),
+    "phone_pocket": replace(_BODY, event_lowpass_hz=20.0, min_prominence_g=0.2),
+    "phone_arm": replace(_BODY, min_prominence_g=0.2),
+    "wrist": replace(_BODY, min_prominence_g=0.2),
     "shank": _LEG,
-    "foot": replace(_LEG, min_prominence_g=1.0),
+    "foot": replace(_LEG, min_prominence_g=1.0, min_sampling_rate_hz=100.0),
 }
 assert set(DEFAULTS) == set(PLACEMENTS)
 

@@ -31,6 +31,8 @@ asymmetry (a phone in one pocket, a swinging arm) makes the stride lag win the p
 et al. 2018 check step against stride for the same reason)."""
 FLOOR_TOLERANCE = 0.35
 """A contact rises from within this fraction of the rise above the following flight/swing floor."""
+RUNNING_MIN_CADENCE_SPM = 140.0
+"""Walking rarely exceeds 130-135 steps/min; running is above ~150 (Tudor-Locke et al. 2018; SCIENCE.md 3.3)."""
 NEIGHBOURHOOD_S = 5.0
 """Peaks are compared with those of the surrounding +-5 s (a dozen steps or more at any cadence)."""
 GRAVITY_LOWPASS_HZ = 0.5
@@ -214,6 +216,11 @@ def _initial_contacts(event: np.ndarray, peaks: np.ndarray, fs: float, params: D
     seen = np.isfinite(onsets)
     if seen.any() and not seen.all():
         onsets[~seen] = peaks[~seen] - np.median(peaks[seen] - onsets[seen])
+    if params.walking_peak_lag_s is not None:
+        # walking has no flight: the trunk's vertical acceleration starts rising well before heel contact,
+        # and contact is better placed a fixed lag before the loading-response peak
+        walking = 60.0 / period_s < RUNNING_MIN_CADENCE_SPM
+        onsets[walking] = peaks[walking] - params.walking_peak_lag_s * fs
     return onsets[np.isfinite(onsets) & (onsets >= 0)]
 
 
