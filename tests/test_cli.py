@@ -1,0 +1,92 @@
+"""The command line end to end: analyze and simulate, outputs and their schema, the bundled samples."""
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analyzer import __version__
+from analyzer.analysis import STEP_COLUMNS
+from analyzer.cli import main
+from analyzer.validate import match_events
+from benchmarks.grid import TOLERANCE_S
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLE_COMMANDS = {
+    line.split("|")[1].strip().strip("`"): line.split("|")[3].strip().strip("`")
+    for line in (SAMPLES / "README.md").read_text().splitlines() if line.startswith("| `")
+}
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"retrorun {__version__}"
+
+
+def test_help_teaches(capsys):
+    with pytest.raises(SystemExit):
+        main(["analyze", "--help"])
+    text = capsys.readouterr().out
+    assert "examples:" in text and "--placement" in text and "docs/output-schema.md" in text
+
+
+def test_simulate_then_analyze(tmp_path, capsys):
+    out = tmp_path / "run.csv"
+    assert main(["simulate", "--placement", "sacrum", "--direction", "backward", "--cadence-spm", "190",
+                 "--sampling-rate-hz", "100", "--minutes", "0.5", "--seed", "3", "-o", str(out)]) == 0
+    truth = pd.read_csv(tmp_path / "run.truth.csv")
+    assert list(truth.columns[:4]) == ["ic_s", "foot", "toe_off_s", "impact_g"]
+    json_out, csv_out = tmp_path / "a.json", tmp_path / "steps.csv"
+    assert main(["analyze", str(out), "--json", str(json_out), "--steps-csv", str(csv_out)]) == 0
+    text = capsys.readouterr().out
+    assert "placement   sacrum" in text and re.search(r"cadence     19\d\.\d steps/min", text)
+    doc = json.loads(json_out.read_text())
+    for key in ("step_count", "duration_s", "running_duration_s", "cadence_spm", "impact_g_median", "impact_g_p90"):
+        assert key in doc["summary"]
+    assert doc["summary"]["step_count"] == len(doc["steps"])
+    assert set(doc["steps"][0]) == set(STEP_COLUMNS)
+    steps = pd.read_csv(csv_out)
+    assert list(steps.columns) == list(STEP_COLUMNS)
+    assert match_events(steps.time_s, truth.ic_s, TOLERANCE_S).f1 >= 0.98
+
+
+def test_json_to_stdout(tmp_path, capsys):
+    out = tmp_path / "run.npz"
+    main(["simulate", "--placement", "chest", "--minutes", "0.2", "-o", str(out)])
+    capsys.readouterr()
+    assert main(["analyze", str(out), "--json", "-"]) == 0
+    text = capsys.readouterr().out
+    doc = json.loads(text[text.index("{"):])
+    assert doc["summary"]["placement"] == "chest"
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLE_COMMANDS))
+def test_sample_recovers_its_truth(name, capsys):
+    path = SAMPLES / name
+    assert main(["analyze", str(path), "--json", "-"]) == 0
+    text = capsys.readouterr().out
+    doc = json.loads(text[text.index("{"):])
+    truth = pd.read_csv(path.with_name(path.name.replace(".csv", ".truth.csv")))
+    running = truth[truth.activity == "run"]
+    detected = [s["time_s"] for s in doc["steps"]]
+    assert match_events(detected, running.ic_s, TOLERANCE_S).recall >= 0.98
+    true_cadence = 60 / np.median(np.diff(running.ic_s))
+    assert doc["summary"]["cadence_spm"] == pytest.approx(true_cadence, abs=1.5)
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLE_COMMANDS))
+def test_sample_is_what_its_command_makes(name, tmp_path, capsys):
+    """sample_data/README.md gives the exact command; it still regenerates the same bytes."""
+    args = SAMPLE_COMMANDS[name].split()[1:]
+    out_index = args.index("-o") + 1
+    args[out_index] = str(tmp_path / name)
+    assert main(args) == 0
+    import sensors
+    made, kept = sensors.load(tmp_path / name), sensors.load(SAMPLES / name)
+    np.testing.assert_allclose(made.time_s, kept.time_s, atol=2e-6)
+    np.testing.assert_allclose(made.acc_g, kept.acc_g, atol=2e-5)  # last-digit rounding may differ across numpy builds
+    truth_name = name.replace(".csv", ".truth.csv")
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / truth_name), pd.read_csv(SAMPLES / truth_name), atol=1e-3)
