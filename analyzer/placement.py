@@ -29,10 +29,11 @@ class DetectorParams:
     - min_spacing_fraction: two contacts are at least this fraction of the local period apart.
     - min_relative_height: a contact's peak is at least this fraction of the median of its neighbours'
       (within 5 s): impacts of one run are alike, stray swing features are not.
-    - ic_method: 'onset' puts initial contact where the magnitude, rising from its flight/swing minimum,
-      crosses `onset_fraction` of the way to the contact peak (threshold on the vertical/resultant
-      acceleration, Patoz 2022; Auvinet 2002: IC precedes the vertical maximum); 'peak' puts it at the
-      impact peak minus `peak_lag_s` (Purcell 2006 / Van den Berghe 2021 use the tibial peak).
+    - ic_method: 'tangent' puts initial contact where the steepest slope of the rise, extrapolated back,
+      meets the flight/swing minimum before it (Auvinet 2002: IC precedes the vertical maximum); 'onset'
+      where the rise crosses `onset_fraction` of the way to the peak (threshold on the vertical
+      acceleration, Patoz 2022); 'peak' at the impact peak minus `peak_lag_s` (Purcell 2006 / Van den
+      Berghe 2021 use the tibial peak).
     - walking_peak_lag_s: body-worn sensors, steps slower than 140/min (walking, no flight): contact is
       this long before the trunk's loading-response peak (Zijlstra & Hof 2003 place walking initial
       contact on the rising trunk acceleration before that peak; the lag is calibrated on the simulator).

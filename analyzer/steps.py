@@ -1,16 +1,18 @@
 """Step (initial contact) detection on one gap-free segment.
 
-1. The acceleration magnitude is orientation invariant: the sensor may be worn at any angle.
-2. Its dominant period is estimated in sliding windows by autocorrelation (van Oeveren et al. 2018,
-   "Accurate cadence from body-worn accelerometers using autocorrelation"): a step for body-centred
+1. Rotation-invariant signals, so the sensor may be worn at any angle: for body-worn sensors the
+   acceleration along gravity (projection on the mean vector), for shank and foot sensors the magnitude,
+   high-passed so that only the impact spikes remain.
+2. The dominant period is estimated in sliding windows by autocorrelation (van Oeveren et al. 2018,
+   "Accurate cadence from body-worn accelerometers using autocorrelation"): a step for body-worn
    sensors, a stride for shank and foot sensors.
-3. Contacts are the prominent peaks of the low-passed magnitude, at least a fraction of the local
-   period apart (variable-distance non-maximum suppression).
-4. Initial contact is placed on the rising edge before each peak (a threshold between the flight or
-   swing minimum and the peak: Patoz et al. 2022; Auvinet et al. 2002), or at the peak minus a lag.
-5. Single-leg sensors: the other foot's contact is the transmitted bump between two own contacts
-   (Kiernan et al. 2023 discuss contralateral events); when none is visible it is estimated at
-   mid-stride and flagged as estimated.
+3. Contacts are the prominent peaks of the event signal, at least a fraction of the local period apart
+   (variable-distance non-maximum suppression) and comparable in height to their neighbours.
+4. Running initial contact is the onset of each contact's rise, found by extrapolating its steepest
+   slope back to the flight minimum (body-worn: Auvinet et al. 2002; Patoz et al. 2022), or the impact
+   peak minus a short lag (shank/foot: Purcell et al. 2006; Kiernan et al. 2023). Walking contacts of
+   body-worn sensors sit a fixed lag before the loading-response peak (Zijlstra & Hof 2003).
+5. Single-leg sensors: the other foot's contact is placed at mid-stride and flagged as estimated.
 """
 from __future__ import annotations
 
@@ -110,8 +112,7 @@ def onset_index(x: np.ndarray, peak: int, search: int, fraction: float, tangent:
     """
     lo = max(0, peak - search)
     m = lo + int(np.argmin(x[lo:peak + 1]))
-    rise = x[peak] - x[m]
-    level = x[m] + fraction * rise
+    level = x[m] + fraction * (x[peak] - x[m])
     if m == 0 and x[0] >= level:
         return None
     if lo == 0:
@@ -119,7 +120,6 @@ def onset_index(x: np.ndarray, peak: int, search: int, fraction: float, tangent:
         floor = after.min() if len(after) > 1 else x[m]
         if x[m] - floor > FLOOR_TOLERANCE * (x[peak] - floor):
             return None
-    k = m + int(np.flatnonzero(x[m:peak + 1] >= level)[0])
     if tangent:
         # steepest point of the rise, extrapolated back to the floor: the onset itself, not a threshold
         # crossing that lags it by a fraction of the rise time (tangent method; Auvinet 2002's rising edge)
@@ -127,6 +127,7 @@ def onset_index(x: np.ndarray, peak: int, search: int, fraction: float, tangent:
         j = int(np.argmax(slope))
         if slope[j] > 0:
             return max(float(m), m + j + 0.5 - (0.5 * (x[m + j] + x[m + j + 1]) - x[m]) / slope[j])
+    k = m + int(np.flatnonzero(x[m:peak + 1] >= level)[0])
     if k == m or x[k] == x[k - 1]:
         return float(k)
     return k - 1 + (level - x[k - 1]) / (x[k] - x[k - 1])
@@ -208,7 +209,8 @@ def _initial_contacts(event: np.ndarray, peaks: np.ndarray, fs: float, params: D
     lag of the segment's other contacts, and dropped if that falls before the data.
     """
     if params.ic_method == "peak":
-        return peaks - params.peak_lag_s * fs
+        onsets = peaks - params.peak_lag_s * fs
+        return onsets[onsets >= 0]
     search_fraction = 0.5 if params.single_leg else 0.6
     onsets = np.array([np.nan if k is None else k for k in (
         onset_index(event, int(p), max(int(search_fraction * period * fs), 2), params.onset_fraction,
