@@ -1,0 +1,1 @@
+"""One module per `retrorun` subcommand, each with `register(subparsers)` setting `func`."""

@@ -1,0 +1,57 @@
+"""`retrorun analyze`: steps, cadence and landing impact of one recording."""
+from __future__ import annotations
+
+import argparse
+import io
+from pathlib import Path
+
+from sensors.recording import PLACEMENTS
+
+from .output import write_outputs
+
+EPILOG_ANALYZE = """\
+examples:
+  retrorun analyze sample_data/backward_shank_200hz.csv
+  retrorun analyze run.csv --placement sacrum --json run.json --steps-csv run.steps.csv
+  retrorun analyze phone.csv --placement phone_pocket --unit m/s^2
+
+The input is the canonical CSV (header time_s,acc_x,acc_y,acc_z, optional '# key: value' lines
+before it) or the binary .npz format; see docs/recording-format.md. The unit of the acceleration is
+detected from gravity (g, m/s^2 or mg) and any conversion is printed; data with gravity removed is
+refused unless --unit is given. Output fields are documented in docs/output-schema.md.
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("analyze", help="steps, cadence and landing impact of one recording",
+                       description="Detect every foot contact in a recording and report cadence and landing "
+                                   "impact.", epilog=EPILOG_ANALYZE,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("file", type=Path, help="recording: canonical .csv or binary .npz")
+    p.add_argument("--placement", choices=PLACEMENTS,
+                   help="where the sensor was worn (default: the file's '# placement:' line)")
+    p.add_argument("--unit", metavar="UNIT", help="acceleration unit of the file: g, m/s^2 or mg "
+                                                  "(default: detected from gravity)")
+    p.add_argument("--json", type=Path, metavar="OUT", help="write summary and steps as JSON ('-' for stdout)")
+    p.add_argument("--steps-csv", type=Path, metavar="OUT", help="write one row per step as CSV")
+    p.set_defaults(func=cmd_analyze)
+
+
+def cmd_analyze(args: argparse.Namespace) -> None:
+    from sensors import load
+
+    from ..analysis import analyze
+    from ..report_text import summary_text
+
+    recording = load(args.file, unit=args.unit, placement=args.placement)
+    result = analyze(recording)
+    # everything is computed before anything is written: an error never leaves half the outputs
+    outputs = {}
+    if args.json:
+        outputs[args.json] = result.to_json(indent=2) + "\n"
+    if args.steps_csv:
+        buf = io.StringIO()
+        result.steps.to_csv(buf, index=False, float_format="%.4f")
+        outputs[args.steps_csv] = buf.getvalue()
+    print(summary_text(args.file, recording, result))
+    write_outputs(outputs)

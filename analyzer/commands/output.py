@@ -1,0 +1,21 @@
+"""Writing command outputs: everything is computed first, then each file is written atomically."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from sensors.errors import RetrorunError
+from sensors.fileformat import atomic_write
+
+
+def write_outputs(outputs: dict[Path, str]) -> None:
+    """Write each text to its path ('-' is standard output) and say so."""
+    for path, text in outputs.items():
+        if str(path) == "-":
+            sys.stdout.write(text)
+            continue
+        try:
+            atomic_write(path, text.encode())
+        except OSError as exc:
+            raise RetrorunError(f"{path}: cannot write: {exc.strerror}") from None
+        print(f"wrote {path}")
