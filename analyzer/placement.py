@@ -37,6 +37,9 @@ class DetectorParams:
     - walking_peak_lag_s: body-worn sensors, steps slower than 140/min (walking, no flight): contact is
       this long before the trunk's loading-response peak (Zijlstra & Hof 2003 place walking initial
       contact on the rising trunk acceleration before that peak; the lag is calibrated on the simulator).
+    - walking_lowpass_hz: body-worn sensors: the period is estimated, and walking contacts are found, on
+      the signal low-passed at this frequency (a walk's steps ring with several small peaks each from a
+      pocket or an arm; 5 Hz keeps the step fundamental and its second harmonic up to 150 steps/min).
     - single_leg: shank/foot; the other foot's contacts are placed between the sensor leg's.
     - impulse_highpass_hz: above the swing's harmonics (stride frequency <= 2 Hz), below the spike's.
     - min_sampling_rate_hz: below this, the placement's events are not resolved (SCIENCE.md: 50 Hz is
@@ -54,6 +57,7 @@ class DetectorParams:
     min_spacing_fraction: float = 0.55
     min_relative_height: float = 0.25
     walking_peak_lag_s: float | None = None
+    walking_lowpass_hz: float | None = None
     single_leg: bool = False
     impulse_highpass_hz: float = 8.0
     min_sampling_rate_hz: float = 25.0
@@ -61,7 +65,7 @@ class DetectorParams:
 
 
 _BODY = DetectorParams(event_signal="vertical", event_lowpass_hz=10.0, period_min_s=0.22, period_max_s=0.75, min_prominence_g=0.35,
-                       ic_method="tangent", walking_peak_lag_s=0.055, min_sampling_rate_hz=25.0,
+                       ic_method="tangent", walking_peak_lag_s=0.055, walking_lowpass_hz=5.0, min_sampling_rate_hz=25.0,
                        source="Auvinet 2002; Patoz 2022; van Oeveren 2018 (autocorrelation cadence)")
 _LEG = DetectorParams(event_signal="impulse", event_lowpass_hz=15.0, period_min_s=0.44, period_max_s=1.5, min_prominence_g=0.5,
                       ic_method="peak", peak_lag_s=0.012, single_leg=True, min_sampling_rate_hz=50.0,

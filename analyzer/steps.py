@@ -156,23 +156,30 @@ def vertical_g(acc_g: np.ndarray, fs: float) -> np.ndarray:
     return np.einsum("ij,ij->i", acc_g, mean) / norm
 
 
-def event_signals(seg: Segment, params: DetectorParams) -> tuple[np.ndarray, np.ndarray]:
-    """(signal whose period is estimated, signal whose peaks are contacts) for the placement."""
+def event_signals(seg: Segment, params: DetectorParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(signal whose period is estimated, signal whose peaks are running contacts, signal whose peaks are
+    walking contacts) for the placement."""
     fs = seg.sampling_rate_hz
     base = vertical_g(seg.acc_g, fs) if params.event_signal == "vertical" else seg.magnitude_g
     smooth = lowpass(base, params.event_lowpass_hz, fs)
+    gentle = lowpass(base, params.walking_lowpass_hz, fs) if params.walking_lowpass_hz else smooth
     if params.event_signal != "impulse":
-        return smooth, smooth
+        return smooth, smooth, gentle
     # an impact is a spike a few samples wide on top of the limb's swing (a few Hz): above
     # `impulse_highpass_hz` only the spike is left
-    return smooth, highpass(seg.magnitude_g, params.impulse_highpass_hz, fs)
+    impulse = highpass(seg.magnitude_g, params.impulse_highpass_hz, fs)
+    return smooth, impulse, impulse
 
 
 def detect(seg: Segment, params: DetectorParams) -> Contacts:
     fs = seg.sampling_rate_hz
-    periodic, event = event_signals(seg, params)
+    periodic, running_event, walking_event = event_signals(seg, params)
     centres, periods = local_period_s(periodic, fs, params)
     fallback = 0.5 * (params.period_min_s + params.period_max_s)
+    # walking steps are slow and, seen from a pocket or an arm, ring with several small peaks each:
+    # where the local cadence is a walk's, peaks are taken from the more strongly smoothed signal
+    walking = 60.0 / period_at(np.arange(len(periodic)) / fs, centres, periods, fallback) < RUNNING_MIN_CADENCE_SPM
+    event = np.where(walking, walking_event, running_event)
     min_prominence = params.min_prominence_g
     candidates, _ = signal.find_peaks(event, prominence=min_prominence,
                                       distance=max(1, int(params.min_spacing_fraction * params.period_min_s * fs)))
