@@ -26,7 +26,8 @@ IMPACT_WINDOW_S = 0.1
 the peak tibial acceleration occur within it: Sheerin et al. 2020)."""
 CADENCE_SMOOTH_STEPS = 5
 
-STEP_COLUMNS = ("time_s", "foot", "estimated", "interval_s", "cadence_spm", "impact_g", "clipped", "running")
+STEP_COLUMNS = ("time_s", "foot", "estimated", "interval_s", "cadence_spm", "impact_g", "clipped", "contact_ms",
+                "flight_ms", "running")
 CLIP_PLATEAU_SAMPLES = 3
 """Samples sharing the extreme value of an axis that mark a saturated sensor (when its range is not given)."""
 
@@ -41,6 +42,8 @@ class Summary:
     cadence_spm: float
     impact_g_median: float
     impact_g_p90: float
+    contact_ms_median: float
+    flight_ms_median: float
     clipped_step_count: int
     running_step_count: int
     estimated_step_count: int
@@ -61,7 +64,8 @@ class Analysis:
     cadence_spm (120 / the time since the contact before the previous one: steps per minute over the last
     stride, which cancels left/right asymmetry), impact_g (peak resultant in g over 100 ms after contact, gravity included;
     empty for the other leg of a shank/foot sensor), clipped (bool: the sensor saturated within the impact
-    window, so impact_g is a lower bound), running (bool).
+    window, so impact_g is a lower bound), contact_ms and flight_ms (running contact time and the flight
+    that follows it, where the placement shows them: sacrum, chest; empty elsewhere), running (bool).
     """
 
     steps: pd.DataFrame
@@ -122,6 +126,8 @@ def analyze(recording: Recording, placement: str | None = None, **detector_overr
         cadence_spm=float(basis["cadence_spm"].median()) if len(basis) else float("nan"),
         impact_g_median=float(impacts.median()) if len(impacts) else float("nan"),
         impact_g_p90=float(impacts.quantile(0.9)) if len(impacts) else float("nan"),
+        contact_ms_median=float(basis["contact_ms"].median()) if len(basis) else float("nan"),
+        flight_ms_median=float(basis["flight_ms"].median()) if len(basis) else float("nan"),
         clipped_step_count=int(steps["clipped"].sum()),
         running_step_count=int(running.sum()),
         estimated_step_count=int(steps["estimated"].sum()),
@@ -143,7 +149,11 @@ def _step_table(rec: Recording, found: list[Contacts]) -> pd.DataFrame:
         stride = np.full(len(contacts.ic_s), np.nan)
         stride[2:] = contacts.ic_s[2:] - contacts.ic_s[:-2]
         stride[np.isnan(interval) | np.isnan(np.roll(interval, 1))] = np.nan
+        toe_off = contacts.toe_off_s if contacts.toe_off_s is not None else np.full(len(contacts.ic_s), np.nan)
+        next_interval = np.append(interval[1:], np.nan)
         rows.append(pd.DataFrame({
+            "contact_ms": 1000.0 * (toe_off - contacts.ic_s),
+            "flight_ms": 1000.0 * (contacts.ic_s + next_interval - toe_off),
             "time_s": contacts.ic_s,
             "own_leg": contacts.own_leg,
             "estimated": contacts.estimated,
@@ -152,7 +162,7 @@ def _step_table(rec: Recording, found: list[Contacts]) -> pd.DataFrame:
         }))
     frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
         {"time_s": [], "own_leg": np.array([], bool), "estimated": np.array([], bool), "interval_s": [],
-         "cadence_spm": []})
+         "cadence_spm": [], "contact_ms": [], "flight_ms": []})
     single_leg = (~frame["own_leg"]).any()
     frame["foot"] = np.where(frame["own_leg"], "sensor" if single_leg else "either", "other")
     frame["impact_g"], frame["clipped"] = _impacts(rec, frame["time_s"].to_numpy(),

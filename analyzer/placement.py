@@ -40,6 +40,11 @@ class DetectorParams:
     - walking_lowpass_hz: body-worn sensors: the period is estimated, and walking contacts are found, on
       the signal low-passed at this frequency (a walk's steps ring with several small peaks each from a
       pocket or an arm; 5 Hz keeps the step fundamental and its second harmonic up to 150 steps/min).
+    - toe_off_fraction: where the trunk shows the end of a running contact, it is where the vertical
+      signal, falling from the contact's peak, crosses this fraction of the way to the flight floor
+      (Patoz 2022 threshold method; 0.3 chosen on the alcantara force-plate contacts, the only real
+      contact-time truth we have, and tested on the simulator).
+      None: contact time is not measured at this placement.
     - single_leg: shank/foot; the other foot's contacts are placed between the sensor leg's.
     - impulse_highpass_hz: above the swing's harmonics (stride frequency <= 2 Hz), below the spike's.
     - min_sampling_rate_hz: below this, the placement's events are not resolved (SCIENCE.md: 50 Hz is
@@ -58,6 +63,7 @@ class DetectorParams:
     min_relative_height: float = 0.25
     walking_peak_lag_s: float | None = None
     walking_lowpass_hz: float | None = None
+    toe_off_fraction: float | None = None
     single_leg: bool = False
     impulse_highpass_hz: float = 8.0
     min_sampling_rate_hz: float = 25.0
@@ -72,8 +78,8 @@ _LEG = DetectorParams(event_signal="impulse", event_lowpass_hz=15.0, period_min_
                       source="Purcell 2006 / Kiernan 2023 (shank IC at the impact); Gottlieb 2020 (toe, backward)")
 
 DEFAULTS: dict[str, DetectorParams] = {
-    "sacrum": _BODY,
-    "chest": _BODY,
+    "sacrum": replace(_BODY, toe_off_fraction=0.3),
+    "chest": replace(_BODY, toe_off_fraction=0.3),
     "phone_pocket": replace(_BODY, event_lowpass_hz=20.0, min_prominence_g=0.2),
     "phone_arm": replace(_BODY, min_prominence_g=0.2),
     "wrist": replace(_BODY, min_prominence_g=0.2),

@@ -44,11 +44,13 @@ GRAVITY_LOWPASS_HZ = 0.5
 @dataclass(frozen=True)
 class Contacts:
     """Contacts found in a segment, sorted by time. `own_leg` is False for the other foot of a single-leg
-    sensor (always True for body-centred sensors); `estimated` marks contacts placed without a visible event."""
+    sensor (always True for body-centred sensors); `estimated` marks contacts placed without a visible event;
+    `toe_off_s` is the end of each contact where the placement shows it (NaN elsewhere), None when it never does."""
 
     ic_s: np.ndarray
     own_leg: np.ndarray
     estimated: np.ndarray
+    toe_off_s: np.ndarray | None = None
 
 
 def local_period_s(x: np.ndarray, fs: float, params: DetectorParams) -> tuple[np.ndarray, np.ndarray]:
@@ -194,7 +196,32 @@ def detect(seg: Segment, params: DetectorParams) -> Contacts:
     if params.single_leg and len(ic_s) > 1:
         return _with_other_foot(ic_s, period_at(ic_s - seg.time_s[0], centres, periods, fallback),
                                 seg.time_s[0], seg.time_s[-1])
-    return Contacts(ic_s, np.ones(len(ic_s), dtype=bool), np.zeros(len(ic_s), dtype=bool))
+    toe_off_s = None
+    if params.toe_off_fraction is not None:
+        step_s = period_at(ic_idx / fs, centres, periods, fallback)
+        toe_off_s = seg.time_s[0] + toe_offs(running_event, ic_idx, step_s * fs, params.toe_off_fraction) / fs
+        toe_off_s[60.0 / step_s < RUNNING_MIN_CADENCE_SPM] = np.nan  # no flight in walking: no clear end
+    return Contacts(ic_s, np.ones(len(ic_s), dtype=bool), np.zeros(len(ic_s), dtype=bool), toe_off_s)
+
+
+def toe_offs(x: np.ndarray, ic_idx: np.ndarray, step_samples: np.ndarray, fraction: float) -> np.ndarray:
+    """Fractional index of each contact's end: after the contact's peak (within one step of its start), where
+    `x` falls to `fraction` of the way from that peak down to the flight floor that follows (the mirror of
+    the onset; vertical-acceleration threshold for sacral toe-off, Patoz et al. 2022). NaN where the fall
+    is not in the data."""
+    out = np.full(len(ic_idx), np.nan)
+    for i, (k, step) in enumerate(zip(np.round(ic_idx).astype(int), step_samples.astype(int))):
+        peak = k + int(np.argmax(x[k:k + step])) if k + 2 < len(x) else None
+        if peak is None or peak + 2 >= len(x):
+            continue
+        end = min(len(x), peak + step)
+        floor = peak + int(np.argmin(x[peak:end]))
+        if floor == peak or floor == end - 1:
+            continue  # the signal is still falling at the end of the data or the step
+        level = x[floor] + fraction * (x[peak] - x[floor])
+        j = peak + int(np.flatnonzero(x[peak:floor + 1] <= level)[0])
+        out[i] = j - 1 + (x[j - 1] - level) / (x[j - 1] - x[j]) if x[j - 1] != x[j] else float(j)
+    return out
 
 
 def _with_rising_end(x: np.ndarray, peaks: np.ndarray, min_rise: float) -> np.ndarray:

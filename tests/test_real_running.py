@@ -31,3 +31,21 @@ def test_alcantara_rotated_gives_same_contacts(shared_data):
         a, b = analyze(rec).steps["time_s"].to_numpy(), analyze(turned).steps["time_s"].to_numpy()
         assert len(a) == len(b)
         assert np.abs(a - b).max() <= 1 / 500 + 1e-9
+
+
+def test_alcantara_contact_time(shared_data):
+    """Sacral contact time against the force plate (issue 5: mean absolute error <= 25 ms)."""
+    import pandas as pd
+    from benchmarks.realdata import alcantara_trials
+    root = shared_data / "alcantara-sacral-running"
+    plates = pd.read_csv(root / "derived" / "grf_contacts.csv", comment="#").dropna()
+    errors_ms = []
+    for trial, rec, _ in alcantara_trials(root):
+        steps = analyze(rec).steps.dropna(subset=["contact_ms"])
+        plate = plates[plates.trial == trial]
+        for time_s, contact_ms in zip(steps.time_s, steps.contact_ms):
+            j = int(np.argmin(np.abs(plate.contact_on_s.to_numpy() - time_s)))
+            if abs(plate.contact_on_s.iloc[j] - time_s) < 0.05:
+                errors_ms.append(contact_ms - 1000 * (plate.contact_off_s.iloc[j] - plate.contact_on_s.iloc[j]))
+    assert len(errors_ms) >= 440
+    assert np.mean(np.abs(errors_ms)) <= 25.0
