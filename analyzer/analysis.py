@@ -13,14 +13,13 @@ from sensors.errors import InputError
 
 from .placement import DetectorParams, params_for
 from .preprocess import segments
-from .steps import RUNNING_MIN_CADENCE_SPM, Contacts, detect
+from .bouts import BOUT_COLUMNS, find_bouts
+from .steps import MAX_STEP_INTERVAL_S, RUNNING_MIN_CADENCE_SPM, Contacts, detect
 
 MIN_ANALYSIS_S = 2.0
 """Shorter recordings cannot show a period (a few steps at the slowest walk)."""
 MIN_SEGMENT_S = 1.0
 """Gap-free stretches shorter than this are skipped: too short to see a step's rise and peak."""
-MAX_STEP_INTERVAL_S = 1.5
-"""A longer pause between contacts (a rest, a turn) is not a step interval: cadence is left empty."""
 IMPACT_WINDOW_S = 0.1
 """Impact = peak resultant in the first 100 ms after contact (docs/metrics.md; the impact transient and
 the peak tibial acceleration occur within it: Sheerin et al. 2020)."""
@@ -46,6 +45,8 @@ class Summary:
     flight_ms_median: float
     clipped_step_count: int
     running_step_count: int
+    running_interval_count: int
+    turn_count: int
     estimated_step_count: int
     placement: str
     sampling_rate_hz: float
@@ -56,7 +57,8 @@ class Summary:
 
 @dataclass
 class Analysis:
-    """The result of `analyze`: `.steps` (one row per foot contact, columns in STEP_COLUMNS) and `.summary`.
+    """The result of `analyze`: `.steps` (one row per foot contact, columns in STEP_COLUMNS), `.bouts` (one
+    row per running interval or walk, analyzer/bouts.py) and `.summary`.
 
     steps columns: time_s (initial contact, s from recording start), foot ('sensor' = the instrumented leg,
     'other' for a shank/foot sensor's other leg, 'either' for body-worn sensors), estimated (bool: placed at
@@ -71,14 +73,18 @@ class Analysis:
     steps: pd.DataFrame
     summary: Summary
     params: DetectorParams
+    bouts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({c: [] for c in BOUT_COLUMNS}))
 
     def to_dict(self) -> dict:
-        steps = self.steps.astype(object).where(self.steps.notna(), None).to_dict(orient="records")
-        return {"summary": _finite(asdict(self.summary)), "steps": [_finite(s) for s in steps],
-                "detector": asdict(self.params)}
+        return {"summary": _finite(asdict(self.summary)), "bouts": _records(self.bouts),
+                "steps": _records(self.steps), "detector": asdict(self.params)}
 
     def to_json(self, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), indent=indent)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [_finite(r) for r in frame.astype(object).where(frame.notna(), None).to_dict(orient="records")]
 
 
 def _finite(d: dict) -> dict:
@@ -116,6 +122,7 @@ def analyze(recording: Recording, placement: str | None = None, **detector_overr
         notes.append(f"{int(steps['clipped'].sum())} step(s) hit the sensor's range: their impact is a lower bound")
     if gaps:
         notes.append(f"{len(gaps)} gap(s) in the data, {sum(b - a for a, b in gaps):.1f} s in all: no steps counted across them")
+    bouts = find_bouts(steps)
     running = steps["running"].to_numpy(dtype=bool)
     basis = steps[running] if running.any() else steps
     impacts = basis["impact_g"].dropna()
@@ -130,6 +137,8 @@ def analyze(recording: Recording, placement: str | None = None, **detector_overr
         flight_ms_median=float(basis["flight_ms"].median()) if len(basis) else float("nan"),
         clipped_step_count=int(steps["clipped"].sum()),
         running_step_count=int(running.sum()),
+        running_interval_count=int((bouts["activity"] == "run").sum()),
+        turn_count=int(bouts["turns"].sum()),
         estimated_step_count=int(steps["estimated"].sum()),
         placement=placement,
         sampling_rate_hz=fs,
@@ -137,7 +146,7 @@ def analyze(recording: Recording, placement: str | None = None, **detector_overr
         gap_duration_s=float(sum(b - a for a, b in gaps)),
         notes=notes,
     )
-    return Analysis(steps=steps, summary=summary, params=params)
+    return Analysis(steps=steps, summary=summary, params=params, bouts=bouts)
 
 
 def _step_table(rec: Recording, found: list[Contacts]) -> pd.DataFrame:

@@ -29,10 +29,13 @@ def summary_text(path: Path | str, rec: Recording, result: Analysis) -> str:
         f"  units       {rec.metadata.get('unit_conversion', 'g')}",
         f"  steps       {s.step_count}" + (f" ({s.estimated_step_count} of the other foot estimated)"
                                            if s.estimated_step_count else ""),
-        f"  running     {_clock(s.running_duration_s)} ({s.running_step_count} steps)",
+        f"  running     {_clock(s.running_duration_s)} ({s.running_step_count} steps"
+        + (f" in {s.running_interval_count} interval(s), {s.turn_count} turn(s))" if s.running_interval_count else ")"),
         f"  cadence     {_num(s.cadence_spm, '.1f', 'steps/min')} (median while running)",
         f"  impact      {_num(s.impact_g_median, '.2f', 'g')} median, {_num(s.impact_g_p90, '.2f', 'g')} p90"
         " (peak resultant within 100 ms of contact)",
     ]
+    if math.isfinite(s.contact_ms_median):
+        lines.append(f"  contact     {s.contact_ms_median:.0f} ms median, flight {_num(s.flight_ms_median, '.0f', 'ms')}")
     lines += [f"  note: {n}" for n in s.notes]
     return "\n".join(lines)

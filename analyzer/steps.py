@@ -35,6 +35,8 @@ FLOOR_TOLERANCE = 0.35
 """A contact rises from within this fraction of the rise above the following flight/swing floor."""
 RUNNING_MIN_CADENCE_SPM = 140.0
 """Walking rarely exceeds 130-135 steps/min; running is above ~150 (Tudor-Locke et al. 2018; SCIENCE.md 3.3)."""
+MAX_STEP_INTERVAL_S = 1.5
+"""A longer pause between contacts (a rest, a turn) is not a step interval: cadence is left empty."""
 NEIGHBOURHOOD_S = 5.0
 """Peaks are compared with those of the surrounding +-5 s (a dozen steps or more at any cadence)."""
 GRAVITY_LOWPASS_HZ = 0.5

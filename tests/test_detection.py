@@ -101,3 +101,18 @@ def test_unit_conversion_end_to_end(tmp_path):
 
 def test_edge_margin_helper():
     assert list(inside([0.05, 0.2, 9.95], 0.0, 10.0)) == [0.2]
+
+
+@pytest.mark.parametrize("placement", ["sacrum", "shank", "wrist", "phone_pocket"])
+def test_bouts_match_the_session_plan(placement):
+    """Running intervals and walks within 2 s of the simulator's schedule (issue 5), turnarounds counted."""
+    run = simulate(placement, "backward", sampling_rate_hz=100, duration_s=600, seed=3, session=True)
+    result = analyze(run.recording)
+    plan = [p for p in run.recording.metadata["simulator"]["schedule"] if p["activity"] in ("run", "walk")]
+    bouts = result.bouts
+    assert list(bouts.activity) == [p["activity"] for p in plan]
+    assert np.abs(bouts.start_s.to_numpy() - [p["start_s"] for p in plan]).max() < 2.0
+    assert np.abs(bouts.end_s.to_numpy() - [p["end_s"] for p in plan]).max() < 2.0
+    turns_planned = sum(p["activity"] == "turn" for p in run.recording.metadata["simulator"]["schedule"])
+    assert result.summary.turn_count <= turns_planned
+    assert result.summary.running_interval_count == sum(p["activity"] == "run" for p in plan)
