@@ -14,7 +14,7 @@ from sensors.errors import InputError
 from .placement import DetectorParams, params_for
 from .preprocess import segments
 from .bouts import BOUT_COLUMNS, find_bouts
-from .steps import MAX_STEP_INTERVAL_S, RUNNING_MIN_CADENCE_SPM, Contacts, detect
+from .steps import MAX_STEP_INTERVAL_S, Contacts, detect
 
 MIN_ANALYSIS_S = 2.0
 """Shorter recordings cannot show a period (a few steps at the slowest walk)."""
@@ -166,18 +166,21 @@ def _step_table(rec: Recording, found: list[Contacts]) -> pd.DataFrame:
             "time_s": contacts.ic_s,
             "own_leg": contacts.own_leg,
             "estimated": contacts.estimated,
+            "walking": contacts.walking,
             "interval_s": interval,
             "cadence_spm": 120.0 / stride,
         }))
     frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        {"time_s": [], "own_leg": np.array([], bool), "estimated": np.array([], bool), "interval_s": [],
+        {"time_s": [], "own_leg": np.array([], bool), "estimated": np.array([], bool),
+         "walking": np.array([], bool), "interval_s": [],
          "cadence_spm": [], "contact_ms": [], "flight_ms": []})
     single_leg = (~frame["own_leg"]).any()
     frame["foot"] = np.where(frame["own_leg"], "sensor" if single_leg else "either", "other")
     frame["impact_g"], frame["clipped"] = _impacts(rec, frame["time_s"].to_numpy(),
                                                    frame["own_leg"].to_numpy(dtype=bool))
-    smooth = frame["cadence_spm"].rolling(CADENCE_SMOOTH_STEPS, center=True, min_periods=1).median()
-    frame["running"] = (smooth >= RUNNING_MIN_CADENCE_SPM).to_numpy(dtype=bool)
+    # the detector's walk/run call per step, by majority over 5 steps so one odd step does not split a bout
+    votes = (~frame["walking"].astype(bool)).astype(float)
+    frame["running"] = (votes.rolling(CADENCE_SMOOTH_STEPS, center=True, min_periods=1).mean() > 0.5).to_numpy(dtype=bool)
     return frame[list(STEP_COLUMNS)].astype({"estimated": bool, "clipped": bool, "running": bool})
 
 

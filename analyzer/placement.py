@@ -40,11 +40,19 @@ class DetectorParams:
     - walking_lowpass_hz: body-worn sensors: the period is estimated, and walking contacts are found, on
       the signal low-passed at this frequency (a walk's steps ring with several small peaks each from a
       pocket or an arm; 5 Hz keeps the step fundamental and its second harmonic up to 150 steps/min).
+    - period_lowpass_hz: low-pass of the signal whose period is estimated (default: event_lowpass_hz).
+      A phone in a pocket rides on the thigh, whose swing adds peaks between steps; 5 Hz leaves the
+      steps' own rhythm.
     - toe_off_fraction: where the trunk shows the end of a running contact, it is where the vertical
       signal, falling from the contact's peak, crosses this fraction of the way to the flight floor
       (Patoz 2022 threshold method; 0.3 chosen on the alcantara force-plate contacts, the only real
       contact-time truth we have, and tested on the simulator).
       None: contact time is not measured at this placement.
+    - flight_floor_g: trunk sensors: a step between 125 and 150 steps/min is a run's when the vertical
+      signal between contacts falls below this (a flight; 0 g in free fall), a walk's otherwise. Walking
+      keeps it above about 0.6 g (simulator; Oxford arm-band phone). None: cadence alone decides.
+    - walk_max_cadence_spm: without a flight floor, steps slower than this are a walk's (brisk walking
+      reaches 130-135 steps/min, running rarely goes below 140: Tudor-Locke et al. 2018).
     - single_leg: shank/foot; the other foot's contacts are placed between the sensor leg's.
     - impulse_highpass_hz: above the swing's harmonics (stride frequency <= 2 Hz), below the spike's.
     - min_sampling_rate_hz: below this, the placement's events are not resolved (SCIENCE.md: 50 Hz is
@@ -63,7 +71,10 @@ class DetectorParams:
     min_relative_height: float = 0.25
     walking_peak_lag_s: float | None = None
     walking_lowpass_hz: float | None = None
+    period_lowpass_hz: float | None = None
     toe_off_fraction: float | None = None
+    flight_floor_g: float | None = None
+    walk_max_cadence_spm: float = 135.0
     single_leg: bool = False
     impulse_highpass_hz: float = 8.0
     min_sampling_rate_hz: float = 25.0
@@ -78,9 +89,9 @@ _LEG = DetectorParams(event_signal="impulse", event_lowpass_hz=15.0, period_min_
                       source="Purcell 2006 / Kiernan 2023 (shank IC at the impact); Gottlieb 2020 (toe, backward)")
 
 DEFAULTS: dict[str, DetectorParams] = {
-    "sacrum": replace(_BODY, toe_off_fraction=0.3),
-    "chest": replace(_BODY, toe_off_fraction=0.3),
-    "phone_pocket": replace(_BODY, event_lowpass_hz=20.0, min_prominence_g=0.2),
+    "sacrum": replace(_BODY, toe_off_fraction=0.3, flight_floor_g=0.55),
+    "chest": replace(_BODY, toe_off_fraction=0.3, flight_floor_g=0.55),
+    "phone_pocket": replace(_BODY, event_lowpass_hz=20.0, period_lowpass_hz=5.0, min_prominence_g=0.2),
     "phone_arm": replace(_BODY, min_prominence_g=0.2),
     "wrist": replace(_BODY, min_prominence_g=0.2),
     "shank": _LEG,

@@ -33,8 +33,13 @@ asymmetry (a phone in one pocket, a swinging arm) makes the stride lag win the p
 et al. 2018 check step against stride for the same reason)."""
 FLOOR_TOLERANCE = 0.35
 """A contact rises from within this fraction of the rise above the following flight/swing floor."""
-RUNNING_MIN_CADENCE_SPM = 140.0
-"""Walking rarely exceeds 130-135 steps/min; running is above ~150 (Tudor-Locke et al. 2018; SCIENCE.md 3.3)."""
+WALK_MAX_CADENCE_SPM = 125.0
+RUN_MIN_CADENCE_SPM = 150.0
+"""Below 125 steps/min a step is a walk's, above 150 a run's; in between (brisk walking reaches 130-135,
+slow jogging 140: Tudor-Locke et al. 2018; SCIENCE.md 3.3) a flight phase decides."""
+FLOOR_STEPS = 7
+"""Steps over which the flight floor is taken as a median."""
+
 MAX_STEP_INTERVAL_S = 1.5
 """A longer pause between contacts (a rest, a turn) is not a step interval: cadence is left empty."""
 NEIGHBOURHOOD_S = 5.0
@@ -47,11 +52,12 @@ GRAVITY_LOWPASS_HZ = 0.5
 class Contacts:
     """Contacts found in a segment, sorted by time. `own_leg` is False for the other foot of a single-leg
     sensor (always True for body-centred sensors); `estimated` marks contacts placed without a visible event;
-    `toe_off_s` is the end of each contact where the placement shows it (NaN elsewhere), None when it never does."""
+    `walking` marks a walk's steps (no flight); `toe_off_s` is the end of each contact where the placement shows it (NaN elsewhere), None when it never does."""
 
     ic_s: np.ndarray
     own_leg: np.ndarray
     estimated: np.ndarray
+    walking: np.ndarray
     toe_off_s: np.ndarray | None = None
 
 
@@ -167,8 +173,9 @@ def event_signals(seg: Segment, params: DetectorParams) -> tuple[np.ndarray, np.
     base = vertical_g(seg.acc_g, fs) if params.event_signal == "vertical" else seg.magnitude_g
     smooth = lowpass(base, params.event_lowpass_hz, fs)
     gentle = lowpass(base, params.walking_lowpass_hz, fs) if params.walking_lowpass_hz else smooth
+    periodic = lowpass(base, params.period_lowpass_hz, fs) if params.period_lowpass_hz else smooth
     if params.event_signal != "impulse":
-        return smooth, smooth, gentle
+        return periodic, smooth, gentle
     # an impact is a spike a few samples wide on top of the limb's swing (a few Hz): above
     # `impulse_highpass_hz` only the spike is left
     impulse = highpass(seg.magnitude_g, params.impulse_highpass_hz, fs)
@@ -182,28 +189,53 @@ def detect(seg: Segment, params: DetectorParams) -> Contacts:
     fallback = 0.5 * (params.period_min_s + params.period_max_s)
     # walking steps are slow and, seen from a pocket or an arm, ring with several small peaks each:
     # where the local cadence is a walk's, peaks are taken from the more strongly smoothed signal
-    walking = 60.0 / period_at(np.arange(len(periodic)) / fs, centres, periods, fallback) < RUNNING_MIN_CADENCE_SPM
-    event = np.where(walking, walking_event, running_event)
+    local_spm = (120.0 if params.single_leg else 60.0) / period_at(np.arange(len(periodic)) / fs, centres, periods, fallback)
+    slow = local_spm < params.walk_max_cadence_spm
+    event = np.where(slow, walking_event, running_event)
     min_prominence = params.min_prominence_g
     candidates, _ = signal.find_peaks(event, prominence=min_prominence,
                                       distance=max(1, int(params.min_spacing_fraction * params.period_min_s * fs)))
     candidates = _with_rising_end(event, candidates, min_prominence)
     if len(candidates) == 0:
-        return Contacts(np.empty(0), np.empty(0, bool), np.empty(0, bool))
+        return Contacts(np.empty(0), np.empty(0, bool), np.empty(0, bool), np.empty(0, bool))
     spacing = params.min_spacing_fraction * period_at(candidates / fs, centres, periods, fallback) * fs
     peaks = suppress(candidates, event[candidates], spacing)
     peaks = peaks[consistent_heights(peaks / fs, event[peaks], params.min_relative_height)]
-    ic_idx = _initial_contacts(event, peaks, fs, params, period_at(peaks / fs, centres, periods, fallback))
+    step_s = period_at(peaks / fs, centres, periods, fallback)
+    steps_per_period = 2.0 if params.single_leg else 1.0  # a single-leg sensor's period is a stride
+    cadence_spm = 60.0 * steps_per_period / step_s
+    walking = walking_steps(cadence_spm, flight_floors(periodic, peaks, step_s * fs, params), params)
+    keep, ic_idx = _initial_contacts(event, peaks, fs, params, step_s, walking)
+    peaks, step_s, walking = peaks[keep], step_s[keep], walking[keep]
     ic_s = seg.time_s[0] + ic_idx / fs
     if params.single_leg and len(ic_s) > 1:
-        return _with_other_foot(ic_s, period_at(ic_s - seg.time_s[0], centres, periods, fallback),
-                                seg.time_s[0], seg.time_s[-1])
+        return _with_other_foot(ic_s, step_s, walking, seg.time_s[0], seg.time_s[-1])
     toe_off_s = None
     if params.toe_off_fraction is not None:
-        step_s = period_at(ic_idx / fs, centres, periods, fallback)
         toe_off_s = seg.time_s[0] + toe_offs(running_event, ic_idx, step_s * fs, params.toe_off_fraction) / fs
-        toe_off_s[60.0 / step_s < RUNNING_MIN_CADENCE_SPM] = np.nan  # no flight in walking: no clear end
-    return Contacts(ic_s, np.ones(len(ic_s), dtype=bool), np.zeros(len(ic_s), dtype=bool), toe_off_s)
+        toe_off_s[walking] = np.nan  # no flight in walking: no clear end of contact at the trunk
+    return Contacts(ic_s, np.ones(len(ic_s), dtype=bool), np.zeros(len(ic_s), dtype=bool), walking, toe_off_s)
+
+
+def flight_floors(x: np.ndarray, peaks: np.ndarray, step_samples: np.ndarray, params: DetectorParams) -> np.ndarray:
+    """The lowest vertical signal within one step after each contact peak, as a median over FLOOR_STEPS
+    neighbouring steps: near 0 g in a running flight. NaN where the placement's signal has no such floor
+    (a limb's own motion dominates it)."""
+    if params.flight_floor_g is None:
+        return np.full(len(peaks), np.nan)
+    floors = np.array([x[p:p + max(int(n), 2)].min() for p, n in zip(peaks, step_samples)])
+    half = FLOOR_STEPS // 2
+    padded = np.pad(floors, half, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, FLOOR_STEPS), axis=1)
+
+
+def walking_steps(cadence_spm: np.ndarray, floor_g: np.ndarray, params: DetectorParams) -> np.ndarray:
+    """True for a walk's steps. With a flight floor (trunk sensors): slow, or in the brisk-walk/slow-jog
+    overlap without a flight. Without one: slower than `walk_max_cadence_spm`."""
+    if params.flight_floor_g is None:
+        return cadence_spm < params.walk_max_cadence_spm
+    between = (cadence_spm >= WALK_MAX_CADENCE_SPM) & (cadence_spm < RUN_MIN_CADENCE_SPM)
+    return (cadence_spm < WALK_MAX_CADENCE_SPM) | (between & (floor_g > params.flight_floor_g))
 
 
 def toe_offs(x: np.ndarray, ic_idx: np.ndarray, step_samples: np.ndarray, fraction: float) -> np.ndarray:
@@ -238,31 +270,32 @@ def _with_rising_end(x: np.ndarray, peaks: np.ndarray, min_rise: float) -> np.nd
 
 
 def _initial_contacts(event: np.ndarray, peaks: np.ndarray, fs: float, params: DetectorParams,
-                      period_s: np.ndarray) -> np.ndarray:
-    """Fractional sample index of initial contact for each peak.
+                      period_s: np.ndarray, walking: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mask of peaks kept, fractional sample index of initial contact for each kept peak).
 
     A contact whose rise began before the data did is placed at its peak minus the median peak-to-contact
     lag of the segment's other contacts, and dropped if that falls before the data.
     """
     if params.ic_method == "peak":
         onsets = peaks - params.peak_lag_s * fs
-        return onsets[onsets >= 0]
-    search_fraction = 0.5 if params.single_leg else 0.6
-    onsets = np.array([np.nan if k is None else k for k in (
-        onset_index(event, int(p), max(int(search_fraction * period * fs), 2), params.onset_fraction,
-                    params.ic_method == "tangent") for p, period in zip(peaks, period_s))], dtype=float)
-    seen = np.isfinite(onsets)
-    if seen.any() and not seen.all():
-        onsets[~seen] = peaks[~seen] - np.median(peaks[seen] - onsets[seen])
+    else:
+        search_fraction = 0.5 if params.single_leg else 0.6
+        onsets = np.array([np.nan if k is None else k for k in (
+            onset_index(event, int(p), max(int(search_fraction * period * fs), 2), params.onset_fraction,
+                        params.ic_method == "tangent") for p, period in zip(peaks, period_s))], dtype=float)
+        seen = np.isfinite(onsets)
+        if seen.any() and not seen.all():
+            onsets[~seen] = peaks[~seen] - np.median(peaks[seen] - onsets[seen])
     if params.walking_peak_lag_s is not None:
         # walking has no flight: the trunk's vertical acceleration starts rising well before heel contact,
         # and contact is better placed a fixed lag before the loading-response peak
-        walking = 60.0 / period_s < RUNNING_MIN_CADENCE_SPM
         onsets[walking] = peaks[walking] - params.walking_peak_lag_s * fs
-    return onsets[np.isfinite(onsets) & (onsets >= 0)]
+    keep = np.isfinite(onsets) & (onsets >= 0)
+    return keep, onsets[keep]
 
 
-def _with_other_foot(own_ic_s: np.ndarray, stride_s: np.ndarray, start_s: float, end_s: float) -> Contacts:
+def _with_other_foot(own_ic_s: np.ndarray, stride_s: np.ndarray, walking: np.ndarray, start_s: float,
+                     end_s: float) -> Contacts:
     """Add the other foot's contact at mid-stride between consecutive own-leg contacts, flagged estimated.
 
     The other leg lands while the sensor's leg swings, so its contact is buried in the swing's own
@@ -273,9 +306,11 @@ def _with_other_foot(own_ic_s: np.ndarray, stride_s: np.ndarray, start_s: float,
     a, b = own_ic_s[:-1], own_ic_s[1:]
     between = (b - a) <= 1.5 * stride_s[:-1]  # not across a pause
     ends = np.array([own_ic_s[0] - stride_s[0] / 2, own_ic_s[-1] + stride_s[-1] / 2])
-    ends = ends[(ends >= start_s) & (ends <= end_s)]
-    other = np.concatenate([0.5 * (a + b)[between], ends])
+    ends_walking = walking[[0, -1]]
+    inside_data = (ends >= start_s) & (ends <= end_s)
+    other = np.concatenate([0.5 * (a + b)[between], ends[inside_data]])
+    other_walking = np.concatenate([walking[:-1][between], ends_walking[inside_data]])
     times = np.concatenate([own_ic_s, other])
     own = np.concatenate([np.ones(len(own_ic_s), bool), np.zeros(len(other), bool)])
     order = np.argsort(times, kind="stable")
-    return Contacts(times[order], own[order], ~own[order])
+    return Contacts(times[order], own[order], ~own[order], np.concatenate([walking, other_walking])[order])
