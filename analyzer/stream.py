@@ -1,0 +1,121 @@
+"""The offline detector, run incrementally for live feedback.
+
+`StreamingDetector.push(time_s, acc_g)` takes chunks of any size and returns the steps that became
+final. It is not a second algorithm: every `hop_s` of data it runs `analyze` on the last `window_s`
+seconds and emits the contacts older than `decision_delay_s` that it has not emitted yet. Contacts
+that old sit far enough from the window's ends that the zero-phase filters, the period estimate and the
+neighbourhood checks see what they would see offline, so the streamed steps agree with `analyze` on the
+whole recording (tests/test_stream.py). Processing happens at fixed sample counts, never at chunk
+boundaries, so the output does not depend on how the samples were chunked.
+
+Decision delay: a step is reported `decision_delay_s` (default 3 s) after its initial contact, at the
+latest `hop_s` later (the next processing point). Memory is bounded by the window.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sensors import Recording
+from sensors.errors import InputError
+
+from .analysis import MIN_ANALYSIS_S, analyze
+from .placement import params_for
+
+
+SAME_CONTACT_S = 0.1
+"""Half the shortest step interval at any cadence (about 0.2 s at 300 steps/min)."""
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """window_s: data analysed at each processing point; hop_s: data between processing points;
+    decision_delay_s: age at which a contact is final (several step periods, and more than the filters'
+    edge transients, about 1 s for the 0.5 Hz gravity estimate)."""
+
+    window_s: float = 20.0
+    hop_s: float = 0.5
+    decision_delay_s: float = 3.0
+
+
+class StreamingDetector:
+    """Incremental step detection for one sensor at a nominal `sampling_rate_hz`."""
+
+    def __init__(self, placement: str, sampling_rate_hz: float, settings: StreamSettings = StreamSettings(),
+                 **detector_overrides):
+        params_for(placement, **detector_overrides)  # validates placement and overrides now, not mid-run
+        if settings.decision_delay_s >= settings.window_s / 2:
+            raise InputError("decision delay too long for the window", found=f"{settings.decision_delay_s} s",
+                             expected=f"less than half of window_s ({settings.window_s} s)")
+        self.placement = placement
+        self.settings = settings
+        self.overrides = detector_overrides
+        self._hop_n = max(1, int(round(settings.hop_s * sampling_rate_hz)))
+        self._window_n = int(round(settings.window_s * sampling_rate_hz))
+        capacity = self._window_n + self._hop_n
+        self._t = np.empty(capacity)
+        self._a = np.empty((capacity, 3))
+        self._n = 0                 # samples held
+        self._since_processing = 0  # samples pushed since the last processing point
+        self._emitted_until_s = -np.inf
+
+    def push(self, time_s, acc_g) -> pd.DataFrame:
+        """Add samples; return the steps that became final (columns of `Analysis.steps`)."""
+        time_s = np.asarray(time_s, dtype=float).reshape(-1)
+        acc_g = np.asarray(acc_g, dtype=float).reshape(-1, 3)
+        if len(time_s) != len(acc_g):
+            raise InputError("time and acceleration chunks differ in length",
+                             found=f"{len(time_s)} and {len(acc_g)}", expected="equal")
+        out = []
+        start = 0
+        while start < len(time_s):
+            take = min(len(time_s) - start, self._hop_n - self._since_processing)
+            self._append(time_s[start:start + take], acc_g[start:start + take])
+            start += take
+            self._since_processing += take
+            if self._since_processing == self._hop_n:
+                self._since_processing = 0
+                out.append(self._process(final=False))
+        return _concat(out)
+
+    def flush(self) -> pd.DataFrame:
+        """End of the stream: every remaining step is final."""
+        return self._process(final=True)
+
+    def _append(self, time_s: np.ndarray, acc_g: np.ndarray) -> None:
+        if self._n + len(time_s) > len(self._t):  # keep the newest window: the rest is already decided
+            keep = self._window_n - len(time_s)
+            self._t[:keep] = self._t[self._n - keep:self._n]
+            self._a[:keep] = self._a[self._n - keep:self._n]
+            self._n = keep
+        if self._n and len(time_s) and time_s[0] <= self._t[self._n - 1]:
+            raise InputError("time goes backwards in the stream", found=f"{time_s[0]!r} after {self._t[self._n - 1]!r}",
+                             expected="strictly increasing time_s")
+        self._t[self._n:self._n + len(time_s)] = time_s
+        self._a[self._n:self._n + len(time_s)] = acc_g
+        self._n += len(time_s)
+
+    def _process(self, final: bool) -> pd.DataFrame:
+        lo = max(0, self._n - self._window_n)
+        t = self._t[lo:self._n]
+        if len(t) < 2 or t[-1] - t[0] < MIN_ANALYSIS_S:
+            return _concat([])
+        steps = analyze(Recording(time_s=t.copy(), acc_g=self._a[lo:self._n].copy(), placement=self.placement),
+                        **self.overrides).steps
+        horizon_s = np.inf if final else t[-1] - self.settings.decision_delay_s
+        # a contact already emitted may reappear a sample or two off in the next window: anything closer than
+        # SAME_CONTACT_S to the last emitted contact is that contact
+        new = steps[(steps.time_s > self._emitted_until_s + SAME_CONTACT_S) & (steps.time_s <= horizon_s)]
+        if len(new):
+            self._emitted_until_s = float(new.time_s.iloc[-1])
+        return new.reset_index(drop=True)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        from .analysis import STEP_COLUMNS
+        return pd.DataFrame({c: [] for c in STEP_COLUMNS})
+    return pd.concat(frames, ignore_index=True)
