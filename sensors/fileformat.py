@@ -34,15 +34,23 @@ BINARY_VERSION = 1
 META_KEYS_TOP = ("placement", "start_time")
 
 
-def load(path: str | Path, *, unit: str | None = None, placement: str | None = None) -> Recording:
-    """Read a recording from the canonical CSV or the binary `.npz` format.
+def load(path: str | Path, *, unit: str | None = None, placement: str | None = None, format: str | None = None,
+         columns=None, units: str | None = None) -> Recording:
+    """Read a recording from the canonical CSV, the binary `.npz` format, or any app export.
 
-    `unit` states the acceleration unit of a CSV (else it is detected from gravity and any conversion is
-    recorded in `metadata['unit_conversion']`). `placement` overrides the file's `# placement:` line.
+    `unit` (or its alias `units`) states the acceleration unit (else it is detected from gravity and any
+    conversion is recorded in `metadata['unit_conversion']`). `placement` overrides the file's
+    `# placement:` line. App exports (docs/formats.md) are recognised from their content and read by
+    `sensors.importers`; `format` and `columns` are passed to it.
     """
     path = Path(path)
+    unit = unit if unit is not None else units
     if not path.exists():
         raise InputError("no such file", path=path)
+    if format != "canonical" and path.suffix != BINARY_SUFFIX:
+        from .importers import claims, read
+        if format is not None or columns is not None or claims(path):
+            return read(path, format=format, columns=columns, units=unit, placement=placement)
     if path.is_dir():
         raise InputError("is a folder, not a recording file", path=path)
     if path.suffix == BINARY_SUFFIX:

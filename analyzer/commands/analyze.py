@@ -14,9 +14,13 @@ examples:
   retrorun analyze sample_data/backward_shank_200hz.csv
   retrorun analyze run.csv --placement sacrum --json run.json --steps-csv run.steps.csv
   retrorun analyze phone.csv --placement phone_pocket --unit m/s^2
+  retrorun analyze 2023-11-24_07-25-54.zip --placement phone_pocket      # a Sensor Logger export
+  retrorun analyze log.txt --placement wrist --format generic_csv --columns t,ax,ay,az --units g
 
 The input is the canonical CSV (header time_s,acc_x,acc_y,acc_z, optional '# key: value' lines
-before it) or the binary .npz format; see docs/recording-format.md. The unit of the acceleration is
+before it), the binary .npz format, or an app export (Sensor Logger, Polar Sensor Logger, phyphox,
+Physics Toolbox, MetaBase, generic CSV; detected from the content, see docs/formats.md); see
+docs/recording-format.md. The unit of the acceleration is
 detected from gravity (g, m/s^2 or mg) and any conversion is printed; data with gravity removed is
 refused unless --unit is given. Output fields are documented in docs/output-schema.md.
 """
@@ -27,11 +31,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Detect every foot contact in a recording and report cadence and landing "
                                    "impact.", epilog=EPILOG_ANALYZE,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("file", type=Path, help="recording: canonical .csv or binary .npz")
+    p.add_argument("file", type=Path, help="recording: canonical .csv, binary .npz, or an app export")
     p.add_argument("--placement", choices=PLACEMENTS,
                    help="where the sensor was worn (default: the file's '# placement:' line)")
-    p.add_argument("--unit", metavar="UNIT", help="acceleration unit of the file: g, m/s^2 or mg "
+    p.add_argument("--unit", "--units", dest="unit", metavar="UNIT", help="acceleration unit of the file: g, m/s^2 or mg "
                                                   "(default: detected from gravity)")
+    p.add_argument("--format", help="app export layout (default: detected); see `retrorun import --help`")
+    p.add_argument("--columns", metavar="T,X,Y,Z", help="generic CSV: the time column and the x, y, z columns")
     p.add_argument("--json", type=Path, metavar="OUT", help="write summary and steps as JSON ('-' for stdout)")
     p.add_argument("--steps-csv", type=Path, metavar="OUT", help="write one row per step as CSV")
     p.set_defaults(func=cmd_analyze)
@@ -43,7 +49,7 @@ def cmd_analyze(args: argparse.Namespace) -> None:
     from ..analysis import analyze
     from ..report_text import summary_text
 
-    recording = load(args.file, unit=args.unit, placement=args.placement)
+    recording = load(args.file, unit=args.unit, placement=args.placement, format=args.format, columns=args.columns)
     result = analyze(recording)
     # everything is computed before anything is written: an error never leaves half the outputs
     outputs = {}

@@ -1,0 +1,73 @@
+"""Import speed: one hour of a 200 Hz recording exported in each app layout, read back to a Recording.
+Target (issue 4): under 2 s per format. Writes benchmarks/results/import_speed.md.
+    python -m benchmarks.import_speed
+"""
+from __future__ import annotations
+
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sensors
+from sensors.importers import exporters, read
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+REPEATS = 3
+TARGET_S = 2.0
+
+CASES = [
+    ("sensor_logger", "hour.zip", {}, {}),
+    ("polar_sensor_logger", "Polar_H10_hour_ACC.txt", {}, {}),
+    ("phyphox", "hour.zip", {}, {}),
+    ("phyphox", "hour_semicolon_decimal_comma.csv", {"container": "file", "delimiter": ";", "decimal": ","}, {}),
+    ("physics_toolbox", "2024-05-0408.30.15.csv", {}, {}),
+    ("metabase", "hour.csv", {}, {}),
+    ("generic_csv", "hour.csv", {}, {"columns": "t_ms,acc_lr,acc_ud,acc_fb"}),
+]
+"""(format, file name, export layout, read arguments). Excel is left out: openpyxl parses the XML cell by
+cell (5 minutes at 200 Hz took 10 s), documented in docs/formats.md as a known limit."""
+
+
+def timed(fn) -> tuple[float, float]:
+    times = []
+    for _ in range(REPEATS):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), statistics.median(times)
+
+
+def main() -> int:
+    hour = sensors.simulate("shank", "backward", sampling_rate_hz=200, duration_s=3600, seed=0).recording
+    lines = ["# Import speed", "",
+             f"One hour at 200 Hz ({len(hour)} samples, simulated shank run) exported in each layout by "
+             "`sensors.importers.exporters`, then read with `sensors.importers.read` (detection, parsing, checks, "
+             f"unit conversion). Machine: {platform.processor() or platform.machine()}, Python "
+             f"{platform.python_version()}, {REPEATS} repeats (best / median). Target: < {TARGET_S:.0f} s.", "",
+             "| format | file | size (MB) | best (s) | median (s) | under target |", "|---|---|---|---|---|---|"]
+    worst = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt, name, layout, read_args in CASES:
+            path = Path(tmp) / fmt / name
+            path.parent.mkdir(exist_ok=True)
+            exporters.EXPORTERS[fmt](hour, path, **layout)
+            rec = read(path, **read_args)
+            assert len(rec) == len(hour) and rec.metadata["format"] == fmt
+            best, med = timed(lambda: read(path, **read_args))
+            worst = max(worst, med)
+            lines.append(f"| {fmt} | {name} | {path.stat().st_size / 1e6:.1f} | {best:.2f} | {med:.2f} | "
+                         f"{'yes' if med < TARGET_S else 'NO'} |")
+            print(lines[-1], flush=True)
+    lines += ["", f"Slowest median: {worst:.2f} s."]
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "import_speed.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0 if worst < TARGET_S else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
