@@ -1,0 +1,94 @@
+"""Session-level figures for guidance, reports, history and trends: the steps a summary value may use
+(running, after the warm-up) and their medians, with the number of steps behind each value.
+
+Why running steps after a warm-up only: retraining protocols start with a warm-up (5 minutes in Wood & Kipp
+2014) and walk breaks are not running (SCIENCE.md section 5.2); `warmup_s` comes from
+analyzer/guidance_rules.json unless given.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from sensors import Recording
+from sensors.errors import InputError
+
+from .analysis import Analysis
+
+DIRECTIONS = ("forward", "backward")
+UNKNOWN_DIRECTION = "unknown"
+
+
+@dataclass(frozen=True)
+class SessionStats:
+    """What one session contributes to guidance and history. Medians are over running steps after the
+    warm-up; `*_steps` is how many steps each median rests on."""
+
+    placement: str
+    direction: str
+    direction_source: str
+    sampling_rate_hz: float
+    duration_s: float
+    warmup_s: float
+    step_count: int
+    running_duration_s: float
+    impact_steps: int
+    impact_g_median: float
+    impact_g_p90: float
+    cadence_steps: int
+    cadence_spm: float
+    clipped_steps: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def direction_of(recording: Recording, stated: str | None = None) -> tuple[str, str]:
+    """The running direction and where it came from: `stated` (the command line), else the file's
+    `# direction:` line, else the simulator's settings, else unknown. Returns (direction, source)."""
+    if stated:
+        if stated not in DIRECTIONS:
+            raise InputError("unknown direction", found=repr(stated), expected="forward or backward")
+        return stated, "stated"
+    meta = recording.metadata or {}
+    if meta.get("direction") in DIRECTIONS:
+        return str(meta["direction"]), "file"
+    sim = meta.get("simulator")
+    if isinstance(sim, str):
+        try:
+            sim = json.loads(sim)
+        except ValueError:
+            sim = None
+    if isinstance(sim, dict) and sim.get("direction") in DIRECTIONS:
+        return str(sim["direction"]), "simulator settings in the file"
+    return UNKNOWN_DIRECTION, "not stated (use --direction)"
+
+
+def summary_mask(steps: pd.DataFrame, warmup_s: float) -> np.ndarray:
+    """Steps a summary value may use: running, and at or after `warmup_s` from the recording start."""
+    return (steps["running"].to_numpy(dtype=bool) & (steps["time_s"].to_numpy(dtype=float) >= warmup_s))
+
+
+def session_stats(analysis: Analysis, direction: str, direction_source: str, warmup_s: float) -> SessionStats:
+    """Summary values of one analysed recording, warm-up and walk breaks excluded."""
+    steps = analysis.steps
+    use = summary_mask(steps, warmup_s)
+    impacts = steps.loc[use, "impact_g"].dropna().to_numpy(dtype=float)
+    cadences = steps.loc[use, "cadence_spm"].dropna().to_numpy(dtype=float)
+    s = analysis.summary
+    return SessionStats(
+        placement=s.placement, direction=direction, direction_source=direction_source,
+        sampling_rate_hz=float(s.sampling_rate_hz), duration_s=float(s.duration_s), warmup_s=float(warmup_s),
+        step_count=int(s.step_count),
+        running_duration_s=float(steps.loc[use, "interval_s"].sum()),
+        impact_steps=int(impacts.size),
+        impact_g_median=_median(impacts), impact_g_p90=float(np.quantile(impacts, 0.9)) if impacts.size else float("nan"),
+        cadence_steps=int(cadences.size), cadence_spm=_median(cadences),
+        clipped_steps=int(steps.loc[use, "clipped"].sum()))
+
+
+def _median(values: np.ndarray) -> float:
+    return float(np.median(values)) if values.size else float("nan")
