@@ -18,6 +18,8 @@ from .steps import MAX_STEP_INTERVAL_S, Contacts, detect
 
 MIN_ANALYSIS_S = 2.0
 """Shorter recordings cannot show a period (a few steps at the slowest walk)."""
+RATE_TOLERANCE = 0.98
+"""Sensors' real rates differ from their nominal ones by a percent or so."""
 MIN_SEGMENT_S = 1.0
 """Gap-free stretches shorter than this are skipped: too short to see a step's rise and peak."""
 IMPACT_WINDOW_S = 0.1
@@ -109,9 +111,9 @@ def analyze(recording: Recording, placement: str | None = None, **detector_overr
     if len(recording) < 2 or recording.duration_s < MIN_ANALYSIS_S:
         raise InputError("recording too short to analyse", path=source,
                          found=f"{recording.duration_s:.2f} s", expected=f"at least {MIN_ANALYSIS_S:g} s")
-    if fs < params.min_sampling_rate_hz:
+    if fs < RATE_TOLERANCE * params.min_sampling_rate_hz:  # a nominal 25 Hz sensor may read 24.9 Hz
         raise InputError(f"sampling rate too low for a {placement} sensor", path=source,
-                         found=f"{fs:.1f} Hz", expected=f"at least {params.min_sampling_rate_hz:g} Hz")
+                         found=f"{fs:.2f} Hz", expected=f"at least {params.min_sampling_rate_hz:g} Hz")
     notes: list[str] = []
     found = [detect(seg, params) for seg in segments(recording, MIN_SEGMENT_S)]
     steps = _step_table(recording, found)
