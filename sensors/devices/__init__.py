@@ -1,0 +1,29 @@
+"""Wearable families: one module per wire protocol (pure functions of bytes), and the profiles they offer."""
+from __future__ import annotations
+
+from ..errors import DeviceError
+from .base import AccBatch, ControlPointError, DeviceProfile, FrameError, StreamSession
+from .polar_pmd import PROFILES as _POLAR_PROFILES
+
+PROFILES: dict[str, DeviceProfile] = {p.key: p for p in _POLAR_PROFILES}
+"""Every supported model by its command-line key (`--profile`, `--emulate`)."""
+
+
+def get_profile(key: str) -> DeviceProfile:
+    """The profile called `key`, or a DeviceError listing the known ones."""
+    try:
+        return PROFILES[key]
+    except KeyError:
+        raise DeviceError(f"unknown device profile {key!r}; known: {', '.join(PROFILES)}") from None
+
+
+def detect_profile(advertised_name: str | None, service_uuids: list[str] = ()) -> DeviceProfile | None:
+    """The first profile whose name prefix or service the advertisement matches."""
+    for profile in PROFILES.values():
+        if profile.matches(advertised_name, service_uuids):
+            return profile
+    return None
+
+
+__all__ = ["PROFILES", "get_profile", "detect_profile", "DeviceProfile", "StreamSession", "AccBatch",
+           "FrameError", "ControlPointError"]

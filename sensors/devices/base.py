@@ -1,0 +1,107 @@
+"""The shape every wearable family plugs into: a profile (what to look for, which characteristics) and a
+stream session (the bytes to send, what the bytes received mean).
+
+A family module (polar_pmd, later movesense, metawear, witmotion, the retrorun GATT profile) keeps its wire
+format as pure functions of bytes and exposes one `DeviceProfile` per model. The BLE client and the
+emulator only ever talk to these two types, so a new family is one new module and no edits elsewhere.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ..errors import DeviceError
+
+
+class FrameError(DeviceError):
+    """A notification that is not a valid frame of the device's format (truncated, unknown type, ...)."""
+
+
+class ControlPointError(DeviceError):
+    """The device refused a command: `status` is its error code, `status_name` what the protocol calls it."""
+
+    def __init__(self, message: str, *, status: int, status_name: str):
+        self.status = status
+        self.status_name = status_name
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class AccBatch:
+    """Samples decoded from one notification, in g, oldest first.
+
+    `last_timestamp_ns` is the device clock at the last sample when the device sends one; `first_index`
+    the device's sample counter of the first sample when it sends one. Either lets the client find gaps.
+    """
+
+    acc_g: np.ndarray
+    last_timestamp_ns: int | None = None
+    first_index: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.acc_g)
+
+
+class StreamSession(ABC):
+    """One configured stream: knows the commands to start and stop it and decodes its notifications.
+
+    Stateful where the protocol is (a Polar start response carries the scale factor of later frames).
+    """
+
+    rate_hz: float
+    range_g: float
+
+    @abstractmethod
+    def start_commands(self) -> list[bytes]:
+        """Control-point writes that configure and start the stream, in order."""
+
+    @abstractmethod
+    def stop_commands(self) -> list[bytes]:
+        """Control-point writes that stop the stream."""
+
+    @abstractmethod
+    def on_control_message(self, data: bytes) -> None:
+        """Digest a control-point response or indication; raise ControlPointError on a refusal."""
+
+    @abstractmethod
+    def decode(self, data: bytes) -> AccBatch:
+        """Decode one data notification; raise FrameError when it is malformed."""
+
+
+@dataclass(frozen=True)
+class DeviceProfile:
+    """A supported model: how to recognise it and which GATT characteristics carry its stream."""
+
+    key: str
+    """Stable identifier used on the command line (`--profile`, `--emulate`), e.g. `polar-h10`."""
+    family: str
+    service_uuid: str
+    data_uuid: str
+    control_uuid: str | None
+    name_prefixes: tuple[str, ...]
+    rates_hz: tuple[float, ...]
+    ranges_g: tuple[float, ...]
+    default_rate_hz: float
+    default_range_g: float
+    open_session: Callable[[float, float], StreamSession] = field(repr=False, compare=False)
+
+    def matches(self, advertised_name: str | None, service_uuids: list[str] = ()) -> bool:
+        """True when an advertisement looks like this model (name prefix, or its service)."""
+        if advertised_name and any(advertised_name.startswith(p) for p in self.name_prefixes):
+            return True
+        return self.service_uuid.lower() in {u.lower() for u in service_uuids}
+
+    def session(self, rate_hz: float | None = None, range_g: float | None = None) -> StreamSession:
+        """A stream session at a supported rate and range (the defaults when not given)."""
+        rate_hz = self.default_rate_hz if rate_hz is None else float(rate_hz)
+        range_g = self.default_range_g if range_g is None else float(range_g)
+        if rate_hz not in self.rates_hz:
+            raise DeviceError(f"{self.key} cannot sample at {rate_hz:g} Hz; supported: "
+                              + ", ".join(f"{r:g}" for r in self.rates_hz))
+        if range_g not in self.ranges_g:
+            raise DeviceError(f"{self.key} has no +-{range_g:g} g range; supported: "
+                              + ", ".join(f"{r:g}" for r in self.ranges_g))
+        return self.open_session(rate_hz, range_g)
