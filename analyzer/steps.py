@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import signal
 
 from .placement import DetectorParams
@@ -26,6 +27,8 @@ from .preprocess import Segment, highpass, lowpass
 
 PERIOD_WINDOW_S = 6.0
 PERIOD_HOP_S = 1.0
+AUTOCORRELATION_BLOCK = 256
+"""Windows whose autocorrelations are computed together (bounds memory: 256 x 2 x 6 s x 500 Hz floats)."""
 HALF_LAG_MARGIN = 0.3
 """The best lag is a stride, not a step, when the autocorrelation at half of it stands this far above its
 values at a quarter and three quarters of it: a step peak between two anti-phase troughs. Left/right
@@ -63,32 +66,48 @@ class Contacts:
 
 def local_period_s(x: np.ndarray, fs: float, params: DetectorParams) -> tuple[np.ndarray, np.ndarray]:
     """(centre_s, period_s) of the dominant period in sliding windows; NaN where no periodicity shows."""
-    win = int(PERIOD_WINDOW_S * fs)
+    win = min(int(PERIOD_WINDOW_S * fs), len(x))
     hop = max(1, int(PERIOD_HOP_S * fs))
     lag_min = max(1, int(params.period_min_s * fs))
     lag_max = int(params.period_max_s * fs)
-    if len(x) < win:
-        win = len(x)
     starts = np.arange(0, max(1, len(x) - win + 1), hop)
-    centres, periods = [], []
-    for s in starts:
-        seg = x[s:s + win] - x[s:s + win].mean()
-        energy = float(seg @ seg)
-        period = np.nan
-        if energy > 0 and lag_max < len(seg):
-            ac = signal.correlate(seg, seg, mode="full", method="fft")[len(seg) - 1:] / energy
-            best = lag_min + int(np.argmax(ac[lag_min:lag_max + 1]))
-            if ac[best] > 0.2:
-                half = best // 2
-                if not params.single_leg and half >= lag_min:
-                    lo, hi = max(lag_min, int(half * 0.85)), int(half * 1.15) + 1
-                    cand = lo + int(np.argmax(ac[lo:hi]))
-                    if ac[cand] - max(ac[best // 4], ac[(3 * best) // 4]) >= HALF_LAG_MARGIN:
-                        best = cand
-                period = best / fs
-        centres.append((s + win / 2) / fs)
-        periods.append(period)
-    return np.asarray(centres), np.asarray(periods)
+    centres = (starts + win / 2) / fs
+    periods = np.full(len(starts), np.nan)
+    if lag_max >= win:
+        return centres, periods
+    for block in range(0, len(starts), AUTOCORRELATION_BLOCK):
+        chunk = starts[block:block + AUTOCORRELATION_BLOCK]
+        ac = _autocorrelations(x, chunk, win, lag_max)
+        periods[block:block + len(chunk)] = _periods_from(ac, lag_min, lag_max, fs, params.single_leg)
+    return centres, periods
+
+
+def _autocorrelations(x: np.ndarray, starts: np.ndarray, win: int, lag_max: int) -> np.ndarray:
+    """Normalised autocorrelation (lags 0..lag_max) of the demeaned window at each start, all at once by
+    FFT (zero-padded to twice the window: no circular wrap)."""
+    windows = np.lib.stride_tricks.sliding_window_view(x, win)[starts]
+    windows = windows - windows.mean(axis=1, keepdims=True)
+    spectrum = np.fft.rfft(windows, n=2 * win, axis=1)
+    ac = np.fft.irfft(spectrum.real ** 2 + spectrum.imag ** 2, n=2 * win, axis=1)[:, :lag_max + 1]
+    energy = ac[:, :1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(energy > 0, ac / np.where(energy > 0, energy, 1.0), 0.0)
+
+
+def _periods_from(ac: np.ndarray, lag_min: int, lag_max: int, fs: float, single_leg: bool) -> np.ndarray:
+    """The best lag per row (NaN below 0.2), halved where a step peak stands between two stride troughs."""
+    rows = np.arange(len(ac))
+    best = lag_min + np.argmax(ac[:, lag_min:lag_max + 1], axis=1)
+    strong = ac[rows, best] > 0.2
+    if not single_leg:
+        half = best // 2
+        lo = np.maximum(lag_min, (half * 0.85).astype(int))
+        hi = (half * 1.15).astype(int) + 1
+        for i in np.flatnonzero(strong & (half >= lag_min)):
+            cand = lo[i] + int(np.argmax(ac[i, lo[i]:hi[i]]))
+            if ac[i, cand] - max(ac[i, best[i] // 4], ac[i, (3 * best[i]) // 4]) >= HALF_LAG_MARGIN:
+                best[i] = cand
+    return np.where(strong, best / fs, np.nan)
 
 
 def period_at(times_s: np.ndarray, centres_s: np.ndarray, periods_s: np.ndarray, fallback_s: float) -> np.ndarray:
@@ -148,10 +167,11 @@ def consistent_heights(times_s: np.ndarray, heights: np.ndarray, min_fraction: f
     """Mask of peaks at least `min_fraction` of the median height of the peaks within +-window_s: a
     running step looks like its neighbours, while the swing features and filter edges that slip through
     at the ends of the data are much smaller."""
-    lo = np.searchsorted(times_s, times_s - window_s)
-    hi = np.searchsorted(times_s, times_s + window_s, side="right")
-    local = np.array([np.median(heights[a:b]) for a, b in zip(lo, hi)])
-    return heights >= min_fraction * local
+    if len(times_s) == 0:
+        return np.zeros(0, dtype=bool)
+    series = pd.Series(heights, index=pd.to_datetime(times_s, unit="s"))
+    local = series.rolling(pd.Timedelta(seconds=2 * window_s), center=True, closed="both").median()
+    return heights >= min_fraction * local.to_numpy()
 
 
 def vertical_g(acc_g: np.ndarray, fs: float) -> np.ndarray:
