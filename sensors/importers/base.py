@@ -389,7 +389,11 @@ def table_from_rows(rows: list[tuple], label: str) -> Table:
     header = ["" if v is None else str(v) for v in rows[0]]
     width = len(header)
     body = [tuple(r[:width]) + (None,) * (width - len(r)) for r in rows[1:]]
-    frame = pd.DataFrame(body, columns=header)
+    return table_from_frame(pd.DataFrame(body, columns=header), label)
+
+
+def table_from_frame(frame: pd.DataFrame, label: str) -> Table:
+    """A Table from a spreadsheet's columns (the header was row 1): the same checks as a parsed CSV."""
     return _table(frame, label, 1, "sheet", ".", [])
 
 

@@ -8,14 +8,15 @@ comma: both are detected. Excel: an .xlsx with the same columns in one sheet and
 """
 from __future__ import annotations
 
-import io
 import re
 from datetime import timedelta, timezone
 
 import pandas as pd
 
 from ..errors import InputError
-from .base import (ImportOptions, Samples, Source, Table, axes_matrix, axis_unit, read_table, table_from_rows)
+from . import xlsx
+from .base import (ImportOptions, Samples, Source, Table, axes_matrix, axis_unit, read_table, table_from_frame,
+                   table_from_rows)
 
 NAME = "phyphox"
 TITLE = "phyphox"
@@ -147,39 +148,38 @@ def _start_time(events: list[tuple], first_time_s: float) -> tuple[str | None, l
 
 def _from_workbook(source: Source) -> tuple[Table, list[tuple], dict]:
     sheets = _workbook_rows(source)
-    data = [(name, rows) for name, rows in sheets if rows and _is_data_header([str(v or "") for v in rows[0]])]
+    data = [sheet for sheet in sheets if _is_data_header([str(v or "") for v in sheet.first_row])]
     if not data:
         raise InputError("no phyphox acceleration sheet in this workbook", path=source.label(),
-                         found="sheets " + ", ".join(repr(n) for n, _ in sheets),
+                         found="sheets " + ", ".join(repr(s.title) for s in sheets),
                          expected="a sheet with Time (s) and Acceleration x/y/z columns")
-    name, rows = data[0]
-    table = table_from_rows(rows, f"{source.path} (sheet {name!r})")
+    table = _sheet_table(data[0], f"{source.path} (sheet {data[0].title!r})")
     events, device = [], {}
-    for other, other_rows in sheets:
-        if other == name or not other_rows:
+    for other in sheets:
+        if other is data[0] or other.is_empty:
             continue
-        header = {str(v or "").lower() for v in other_rows[0]}
+        header = {str(v or "").lower() for v in other.first_row}
         try:
             if {"event", "system time"} <= header:
-                events = _events_from_table(table_from_rows(other_rows, other))
+                events = _events_from_table(table_from_rows(other.rows, other.title))
             elif {"property", "value"} <= header:
-                device = _device_from_table(table_from_rows(other_rows, other))
+                device = _device_from_table(table_from_rows(other.rows, other.title))
         except (InputError, KeyError, ValueError, IndexError):
             pass  # metadata sheets are provenance only
     return table, events, device
 
 
-def _workbook_rows(source: Source) -> list[tuple[str, list[tuple]]]:
-    import openpyxl  # only Excel exports need it
+def _sheet_table(sheet: xlsx.Sheet, label: str) -> Table:
+    """The data sheet as a Table; an all-numeric body goes straight from the reader's float array to
+    the frame (a tuple per row would cost more than reading the sheet)."""
+    header = ["" if v is None else str(v) for v in sheet.first_row]
+    body = sheet.numeric_body(skip=1)
+    if body is None or body.shape[1] != len(header):
+        return table_from_rows(sheet.rows, label)
+    # the same checks and clean-up table_from_rows applies to its frame
+    return table_from_frame(pd.DataFrame(body, columns=header, copy=False), label)
 
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(source.read_bytes()), read_only=True, data_only=True)
-        try:
-            return [(sheet.title, list(sheet.iter_rows(values_only=True))) for sheet in book.worksheets]
-        finally:
-            book.close()
-    except InputError:
-        raise
-    except Exception as exc:  # openpyxl raises many unrelated types on damaged workbooks; all mean the same
-        raise InputError("not a readable Excel workbook", path=source.label(), found=type(exc).__name__,
-                         expected="an .xlsx file as phyphox exports it") from None
+
+def _workbook_rows(source: Source) -> list[xlsx.Sheet]:
+    """Every sheet of the workbook: title, rows, and the numeric bulk as an array (sensors/importers/xlsx.py)."""
+    return xlsx.read_workbook(source.path, label=source.label())
