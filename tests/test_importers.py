@@ -302,7 +302,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(make, command, tmp_pat
 
 def test_unknown_output_suffix_is_refused_before_reading(tmp_path, capsys):
     rc, _, err = cli(capsys, "import", FIXTURES / "metabase_minus13.csv", "-o", tmp_path / "run.parquet")
-    assert rc == 2 and "OUT.csv" in err and not (tmp_path / "run.parquet").exists()
+    assert rc == 2 and "FILE.csv" in err and not (tmp_path / "run.parquet").exists()
 
 
 def test_columns_must_exist_and_be_four(tmp_path):

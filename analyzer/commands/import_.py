@@ -4,8 +4,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sensors.errors import InputError, RetrorunError
+from sensors.errors import RetrorunError
 from sensors.recording import PLACEMENTS
+
+from .output import check_recording_output
 
 EPILOG_IMPORT = """\
 examples:
@@ -21,8 +23,6 @@ physics_toolbox, metabase, generic_csv, canonical. What each reads, and how unit
 converted, is in docs/formats.md. Data with gravity removed (phyphox 'Acceleration without g', a
 linear accelerometer) is refused unless --units is given. Nothing is written unless the import succeeded.
 """
-
-OUTPUT_SUFFIXES = (".csv", ".npz")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,9 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_import(args: argparse.Namespace) -> None:
     from sensors import load
 
-    if args.output.suffix not in OUTPUT_SUFFIXES:
-        raise InputError("unknown output format", path=args.output, found=repr(args.output.suffix or "no suffix"),
-                         expected="OUT.csv (canonical CSV) or OUT.npz (binary)")
+    check_recording_output(args.output)
     recording = load(args.file, format=args.format, columns=args.columns, units=args.units,
                      placement=args.placement)
     print(describe(args.file, recording))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sensors.errors import RetrorunError
+from sensors.errors import InputError, RetrorunError
 from sensors.fileformat import atomic_write
 
 
@@ -19,3 +19,13 @@ def write_outputs(outputs: dict[Path, str]) -> None:
         except OSError as exc:
             raise RetrorunError(f"{path}: cannot write: {exc.strerror}") from None
         print(f"wrote {path}")
+
+
+RECORDING_SUFFIXES = (".csv", ".npz")
+
+
+def check_recording_output(path: Path) -> None:
+    """Refuse an output name that is neither a canonical CSV nor the binary format, before any work."""
+    if path.suffix not in RECORDING_SUFFIXES:
+        raise InputError("unknown output format", path=path, found=repr(path.suffix or "no suffix"),
+                         expected="FILE.csv (canonical CSV) or FILE.npz (binary)")

@@ -10,6 +10,8 @@ from pathlib import Path
 from sensors.errors import DeviceError, InputError
 from sensors.recording import PLACEMENTS
 
+from .output import check_recording_output
+
 EPILOG_RECORD = """\
 examples:
   retrorun record --device "Polar H10 A1B2C3D4" --seconds 1200 -o run.csv
@@ -49,9 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_record(args: argparse.Namespace) -> None:
     from sensors.journal import finalise
 
-    if args.output.suffix not in (".csv", ".npz"):
-        raise InputError("unknown output format", path=args.output, found=repr(args.output.suffix),
-                         expected="FILE.csv or FILE.npz")
+    check_recording_output(args.output)
     seconds = args.seconds if args.seconds is not None else (EMULATED_SECONDS_DEFAULT if args.emulate else math.inf)
     if not seconds > 0:
         raise InputError("--seconds must be positive", found=str(args.seconds))

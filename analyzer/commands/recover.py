@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sensors.errors import InputError
+from .output import check_recording_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,9 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_recover(args: argparse.Namespace) -> None:
     from sensors.journal import finalise
 
-    if args.output.suffix not in (".csv", ".npz"):
-        raise InputError("unknown output format", path=args.output, found=repr(args.output.suffix),
-                         expected="FILE.csv or FILE.npz")
+    check_recording_output(args.output)
     recovered = finalise(args.journal, args.output)
     rec = recovered.recording
     state = "closed cleanly" if recovered.clean_end else "not closed (crash or kill): recovered up to its last record"

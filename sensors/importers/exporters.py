@@ -98,7 +98,7 @@ def phyphox_table(rec: Recording, *, with_g: bool = True, delimiter: str = ",", 
     name = "Acceleration" if with_g else "Linear Acceleration"
     if not with_g:
         acc = acc - acc.mean(axis=0)
-    header = [f"Time (s)"] + [f"{name} {a} (m/s^2)" for a in "xyz"] + ["Absolute acceleration (m/s^2)"]
+    header = ["Time (s)"] + [f"{name} {a} (m/s^2)" for a in "xyz"] + ["Absolute acceleration (m/s^2)"]
     columns = [_cells(rec.time_s, "%.9E", decimal)] + [_cells(acc[:, k], "%.9E", decimal) for k in range(3)]
     columns.append(_cells(np.linalg.norm(acc, axis=1), "%.9E", decimal))
     return delimiter.join(f'"{h}"' for h in header) + "\n" + _join(columns, delimiter)
