@@ -3,23 +3,14 @@ Writes benchmarks/results/cli_samples.md.   python -m benchmarks.cli_samples
 """
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from benchmarks.timing import timed
 
 ROOT = Path(__file__).resolve().parents[1]
 REPEATS = 3
-
-
-def wall_times_s(cmd: list[str]) -> list[float]:
-    times = []
-    for _ in range(REPEATS):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True)
-        times.append(time.perf_counter() - t0)
-    return times
 
 
 def main() -> int:
@@ -27,8 +18,9 @@ def main() -> int:
              f"Whole process (interpreter start, imports, CSV parse, analysis, printing), {REPEATS} runs.", "",
              "| sample | best (s) | median (s) | target |", "|---|---|---|---|"]
     for sample in sorted((ROOT / "sample_data").glob("*hz.csv")):
-        times = wall_times_s([sys.executable, "-m", "analyzer.cli", "analyze", str(sample)])
-        lines.append(f"| {sample.name} | {min(times):.2f} | {statistics.median(times):.2f} | < 2 |")
+        cmd = [sys.executable, "-m", "analyzer.cli", "analyze", str(sample)]
+        best, med = timed(lambda: subprocess.run(cmd, check=True, capture_output=True), REPEATS)
+        lines.append(f"| {sample.name} | {best:.2f} | {med:.2f} | < 2 |")
     out = ROOT / "benchmarks" / "results" / "cli_samples.md"
     out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -5,13 +5,12 @@ Target (issue 4): under 2 s per format. Writes benchmarks/results/import_speed.m
 from __future__ import annotations
 
 import platform
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import sensors
+from benchmarks.timing import timed
 from sensors.importers import exporters, read
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,15 +30,6 @@ CASES = [
 ]
 """(format, file name, export layout, read arguments). The .xlsx is read by sensors/importers/xlsx.py; writing
 it (openpyxl) takes about 30 s, reading it is timed like the others."""
-
-
-def timed(fn) -> tuple[float, float]:
-    times = []
-    for _ in range(REPEATS):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), statistics.median(times)
 
 
 def main() -> int:

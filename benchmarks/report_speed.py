@@ -4,14 +4,13 @@ Writes benchmarks/results/report_speed.md.   python -m benchmarks.report_speed
 from __future__ import annotations
 
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import sensors
+from benchmarks.timing import timed
 from analyzer import analyze
 from analyzer.report import prepare_session, report_html
 from analyzer.session import direction_of
@@ -20,16 +19,6 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 REPEATS = 3
 TARGET_S = 5.0
-
-
-def timed(fn, repeats: int = REPEATS) -> tuple[float, float]:
-    """Best and median wall time of `repeats` calls."""
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), statistics.median(times)
 
 
 def main() -> int:
