@@ -5,7 +5,9 @@ import argparse
 import asyncio
 import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 from sensors.errors import DeviceError, InputError
 from sensors.recording import PLACEMENTS
@@ -28,11 +30,17 @@ EMULATED_SECONDS_DEFAULT = 60.0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from sensors.devices import PROFILES
-
     p = sub.add_parser("record", help="record a wearable over BLE (or an emulated one)",
                        description="Connect to a wearable, stream its accelerometer and write a recording.",
                        epilog=EPILOG_RECORD, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_recording_arguments(p)
+    p.set_defaults(func=cmd_record)
+
+
+def add_recording_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of every command that records (`record`, `live`)."""
+    from sensors.devices import PROFILES
+
     p.add_argument("--device", metavar="NAME|ADDRESS", help="advertised name or address (default: the first supported)")
     p.add_argument("--profile", choices=tuple(PROFILES), help="device family (default: detected from the advertisement)")
     p.add_argument("--emulate", choices=tuple(PROFILES), help="record an emulated device streaming a simulated run")
@@ -45,12 +53,34 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--journal", type=Path, metavar="FILE", help="journal path (default: OUTPUT.journal)")
     p.add_argument("--keep-journal", action="store_true", help="keep the journal after a successful finalise")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.csv|FILE.npz")
-    p.set_defaults(func=cmd_record)
+
+
+@dataclass
+class SessionHooks:
+    """How a command that records extends the session (`retrorun live`), without changing how it records.
+
+    wrap_journal(journal, rate_hz, placement): what the Recorder appends to instead of the journal itself (it
+    must forward every call to the journal); on_status: called with the Recorder's status about once a second.
+    """
+
+    wrap_journal: Callable[[Any, float, str | None], Any] | None = None
+    on_status: Callable[[Any], None] | None = None
+
+
+@dataclass
+class RecordedSession:
+    journal_path: Path
+    result: Any
+    interrupted: bool
 
 
 def cmd_record(args: argparse.Namespace) -> None:
-    from sensors.journal import finalise
+    finalise_session(args, record_session(args))
 
+
+def record_session(args: argparse.Namespace, hooks: SessionHooks | None = None) -> RecordedSession:
+    """Record until --seconds or Ctrl-C into the journal (closed on return); DeviceError if nothing was recorded."""
+    hooks = hooks or SessionHooks()
     check_recording_output(args.output)
     seconds = args.seconds if args.seconds is not None else (EMULATED_SECONDS_DEFAULT if args.emulate else math.inf)
     if not seconds > 0:
@@ -59,7 +89,7 @@ def cmd_record(args: argparse.Namespace) -> None:
     holder: dict = {}
     interrupted = False
     try:
-        result = asyncio.run(_record(args, seconds, journal_path, holder))
+        result = asyncio.run(_record(args, seconds, journal_path, holder, hooks))
     except KeyboardInterrupt:
         interrupted, result = True, None
     finally:
@@ -68,19 +98,28 @@ def cmd_record(args: argparse.Namespace) -> None:
         print(file=sys.stderr)
     if "journal" not in holder:
         raise DeviceError("nothing recorded")
-    recovered = finalise(journal_path, args.output)
+    return RecordedSession(journal_path, result, interrupted)
+
+
+def finalise_session(args: argparse.Namespace, session: RecordedSession):
+    """Turn the journal into the output recording, delete the journal (unless kept), print what was written."""
+    from sensors.journal import finalise
+
+    recovered = finalise(session.journal_path, args.output)
     if not args.keep_journal:
-        journal_path.unlink(missing_ok=True)
+        session.journal_path.unlink(missing_ok=True)
     rec = recovered.recording
-    status = result.status if result else None
+    status = session.result.status if session.result else None
     lost = rec.metadata.get("lost_samples", 0)
     print(f"wrote {args.output}: {len(rec)} samples at {rec.sampling_rate_hz:g} Hz over {rec.duration_s:.1f} s, "
           f"gaps {len(rec.gaps)} ({lost} samples lost)"
           + (f", reconnects {status.reconnects}, malformed frames {status.malformed_frames}" if status else "")
-          + (" (stopped by Ctrl-C)" if interrupted else ""))
+          + (" (stopped by Ctrl-C)" if session.interrupted else ""))
+    return recovered
 
 
-async def _record(args: argparse.Namespace, seconds: float, journal_path: Path, holder: dict):
+async def _record(args: argparse.Namespace, seconds: float, journal_path: Path, holder: dict,
+                  hooks: SessionHooks):
     from sensors.ble import Recorder, find_device
     from sensors.devices import get_profile
     from sensors.journal import JournalWriter
@@ -111,8 +150,10 @@ async def _record(args: argparse.Namespace, seconds: float, journal_path: Path, 
         holder["journal"] = JournalWriter(journal_path, sampling_rate_hz=rate_hz, placement=placement,
                                           device=f"{profile.key} {device.name or ''} {device.address}".strip(),
                                           metadata={"profile": profile.key, "emulated": bool(args.emulate)})
-        recorder = Recorder(profile, holder["journal"], duration_s=seconds, rate_hz=rate_hz, range_g=args.range_g,
-                            wall_limit_s=wall_limit_s, client_kwargs=client_kwargs, on_status=_print_status)
+        sink = hooks.wrap_journal(holder["journal"], rate_hz, placement) if hooks.wrap_journal else holder["journal"]
+        recorder = Recorder(profile, sink, duration_s=seconds, rate_hz=rate_hz, range_g=args.range_g,
+                            wall_limit_s=wall_limit_s, client_kwargs=client_kwargs,
+                            on_status=hooks.on_status or _print_status)
         return await recorder.run(device)
     finally:
         if emulator is not None:
