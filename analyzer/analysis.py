@@ -120,10 +120,11 @@ def analyze(recording: Recording, placement: str | None = None, **detector_overr
     if not len(steps):
         notes.append("no steps found: the sensor looks still (standing or not worn)")
     gaps = recording.gaps or []
+    gap_duration_s = float(sum(b - a for a, b in gaps))
     if steps["clipped"].any():
         notes.append(f"{int(steps['clipped'].sum())} step(s) hit the sensor's range: their impact is a lower bound")
     if gaps:
-        notes.append(f"{len(gaps)} gap(s) in the data, {sum(b - a for a, b in gaps):.1f} s in all: no steps counted across them")
+        notes.append(f"{len(gaps)} gap(s) in the data, {gap_duration_s:.1f} s in all: no steps counted across them")
     bouts = find_bouts(steps)
     running = steps["running"].to_numpy(dtype=bool)
     basis = steps[running] if running.any() else steps
@@ -145,7 +146,7 @@ def analyze(recording: Recording, placement: str | None = None, **detector_overr
         placement=placement,
         sampling_rate_hz=fs,
         gap_count=len(gaps),
-        gap_duration_s=float(sum(b - a for a, b in gaps)),
+        gap_duration_s=gap_duration_s,
         notes=notes,
     )
     return Analysis(steps=steps, summary=summary, params=params, bouts=bouts)

@@ -209,32 +209,36 @@ def detect(seg: Segment, params: DetectorParams) -> Contacts:
     fallback = 0.5 * (params.period_min_s + params.period_max_s)
     # walking steps are slow and, seen from a pocket or an arm, ring with several small peaks each:
     # where the local cadence is a walk's, peaks are taken from the more strongly smoothed signal
-    local_spm = (120.0 if params.single_leg else 60.0) / period_at(np.arange(len(periodic)) / fs, centres, periods, fallback)
-    slow = local_spm < params.walk_max_cadence_spm
+    slow = cadence_spm(period_at(np.arange(len(periodic)) / fs, centres, periods, fallback), params) \
+        < params.walk_max_cadence_spm
     event = np.where(slow, walking_event, running_event)
-    min_prominence = params.min_prominence_g
-    candidates, _ = signal.find_peaks(event, prominence=min_prominence,
+    candidates, _ = signal.find_peaks(event, prominence=params.min_prominence_g,
                                       distance=max(1, int(params.min_spacing_fraction * params.period_min_s * fs)))
-    candidates = _with_rising_end(event, candidates, min_prominence)
+    candidates = _with_rising_end(event, candidates, params.min_prominence_g)
     if len(candidates) == 0:
         return Contacts(np.empty(0), np.empty(0, bool), np.empty(0, bool), np.empty(0, bool))
     spacing = params.min_spacing_fraction * period_at(candidates / fs, centres, periods, fallback) * fs
     peaks = suppress(candidates, event[candidates], spacing)
     peaks = peaks[consistent_heights(peaks / fs, event[peaks], params.min_relative_height)]
-    step_s = period_at(peaks / fs, centres, periods, fallback)
-    steps_per_period = 2.0 if params.single_leg else 1.0  # a single-leg sensor's period is a stride
-    cadence_spm = 60.0 * steps_per_period / step_s
-    walking = walking_steps(cadence_spm, flight_floors(periodic, peaks, step_s * fs, params), params)
-    keep, ic_idx = _initial_contacts(event, peaks, fs, params, step_s, walking)
-    peaks, step_s, walking = peaks[keep], step_s[keep], walking[keep]
+    period_s = period_at(peaks / fs, centres, periods, fallback)
+    walking = walking_steps(cadence_spm(period_s, params), flight_floors(periodic, peaks, period_s * fs, params),
+                            params)
+    keep, ic_idx = _initial_contacts(event, peaks, fs, params, period_s, walking)
+    period_s, walking = period_s[keep], walking[keep]
     ic_s = seg.time_s[0] + ic_idx / fs
     if params.single_leg and len(ic_s) > 1:
-        return _with_other_foot(ic_s, step_s, walking, seg.time_s[0], seg.time_s[-1])
+        return _with_other_foot(ic_s, period_s, walking, seg.time_s[0], seg.time_s[-1])
     toe_off_s = None
     if params.toe_off_fraction is not None:
-        toe_off_s = seg.time_s[0] + toe_offs(running_event, ic_idx, step_s * fs, params.toe_off_fraction) / fs
+        toe_off_s = seg.time_s[0] + toe_offs(running_event, ic_idx, period_s * fs, params.toe_off_fraction) / fs
         toe_off_s[walking] = np.nan  # no flight in walking: no clear end of contact at the trunk
     return Contacts(ic_s, np.ones(len(ic_s), dtype=bool), np.zeros(len(ic_s), dtype=bool), walking, toe_off_s)
+
+
+def cadence_spm(period_s, params: DetectorParams):
+    """Steps per minute from the detector's period: a step for body-worn sensors, a stride (two steps) for
+    single-leg ones."""
+    return (120.0 if params.single_leg else 60.0) / period_s
 
 
 def flight_floors(x: np.ndarray, peaks: np.ndarray, step_samples: np.ndarray, params: DetectorParams) -> np.ndarray:
