@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from sensors.errors import InputError, RetrorunError
-from sensors.fileformat import atomic_write
+from sensors.fileformat import atomic_write, content_hash
 
 from .analysis import Summary
 
@@ -43,7 +43,6 @@ IGNORED_SUFFIXES = (".truth.csv",)
 RESULTS_FOLDER = "recordings"
 SUMMARY_CSV = "summary.csv"
 SUMMARY_DB = "summary.sqlite"
-HASH_BLOCK_BYTES = 1 << 20
 KEY_CHARS_IN_NAME = 12
 """Characters of the result key in a result file's name: enough to tell 10^7 recordings apart."""
 LOCAL_DASK = "local"
@@ -170,23 +169,6 @@ def is_folder_export(folder: Path) -> bool:
         return False
 
 
-def content_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's bytes; of a folder export, of every file's relative name and bytes in order."""
-    path = Path(path)
-    digest = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    for file in files:
-        if file is not path:
-            digest.update(file.relative_to(path).as_posix().encode() + b"\0")
-        try:
-            with open(file, "rb") as fh:
-                for block in iter(lambda: fh.read(HASH_BLOCK_BYTES), b""):
-                    digest.update(block)
-        except OSError as exc:
-            raise InputError("cannot read", path=file, found=exc.strerror) from None
-    return digest.hexdigest()
-
-
 def result_key(content_hash: str, settings: BatchSettings) -> str:
     """The name of one result: the recording's content and the settings it was analysed with."""
     return hashlib.sha256(f"{content_hash}\n{settings.key_text()}".encode()).hexdigest()
@@ -203,7 +185,7 @@ def result_file_name(path: str | Path, key: str) -> str:
 def fingerprint(path: str) -> Fingerprint:
     """Worker step 1: the content hash of one recording (never raises)."""
     try:
-        return Fingerprint(path, content_sha256=content_sha256(path))
+        return Fingerprint(path, content_sha256=content_hash(path))
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
         return Fingerprint(path, error=describe_error(exc))
 

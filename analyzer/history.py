@@ -10,7 +10,6 @@ values, tags and steps.
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import math
 import sqlite3
@@ -81,18 +80,6 @@ def default_db_path() -> Path:
     """history.sqlite in the user's data directory (platformdirs)."""
     import platformdirs
     return Path(platformdirs.user_data_dir("retrorun", appauthor=False)) / DB_FILENAME
-
-
-def content_hash(path: str | Path) -> str:
-    """SHA-256 of the file's bytes: the same recording under another name is still the same."""
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-    except OSError as exc:
-        raise InputError("cannot read", path=path, found=exc.strerror) from None
-    return digest.hexdigest()
 
 
 def normalise_date(text: str, what: str = "date") -> str:

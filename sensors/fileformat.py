@@ -12,6 +12,7 @@ JSON string with the other fields. Loading memory-copies the arrays, with no par
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .recording import Recording, SENSOR_AXES
+from .recording import SENSOR_AXES, Recording, check_placement
 from .units import decide_unit, to_g
 
 _UMASK = os.umask(0)
@@ -31,6 +32,7 @@ os.umask(_UMASK)
 CSV_COLUMNS = ("time_s",) + SENSOR_AXES
 BINARY_SUFFIX = ".npz"
 BINARY_VERSION = 1
+HASH_BLOCK_BYTES = 1 << 20
 META_KEYS_TOP = ("placement", "start_time")
 
 
@@ -58,10 +60,26 @@ def load(path: str | Path, *, unit: str | None = None, placement: str | None = N
     else:
         rec = _load_csv(path, unit)
     if placement is not None:
-        rec.placement = placement
-        from .recording import check_placement
-        check_placement(placement)
+        rec.placement = check_placement(placement)
     return rec
+
+
+def content_hash(path: str | Path) -> str:
+    """SHA-256 identifying a recording by content: a file's bytes (the same run under another name is the same
+    run); for a folder export, every file's relative name and bytes, in sorted order."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        if file != path:
+            digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+        try:
+            with open(file, "rb") as fh:
+                for block in iter(lambda: fh.read(HASH_BLOCK_BYTES), b""):
+                    digest.update(block)
+        except OSError as exc:
+            raise InputError("cannot read", path=file, found=exc.strerror) from None
+    return digest.hexdigest()
 
 
 def save(rec: Recording, path: str | Path) -> None:

@@ -37,6 +37,7 @@ from scipy.special import gamma
 from .errors import InputError
 from .fileformat import atomic_write
 from .recording import PLACEMENTS, Recording
+from .units import STANDARD_GRAVITY_MPS2
 
 __all__ = ["TRUTH_COLUMNS", "SimulatedRun", "simulate", "truth_path", "load_truth"]
 
@@ -70,7 +71,6 @@ MARGIN_S = 1.0
 """Chunks keep memory flat for long sessions; the margin exceeds any swing and the filter's memory."""
 IMPACT_WINDOW_S = 0.100
 """Truth impact_g: peak resultant within 0-100 ms after IC (the analyzer's definition)."""
-STANDARD_GRAVITY_MPS2 = 9.80665
 
 # --- stream ids of the seeded RNGs: np.random.default_rng([seed, stream]) -----------------------------
 STREAM_GAIT, STREAM_ROTATION, STREAM_NOISE, STREAM_SAMPLING = 0, 1, 2, 3

@@ -9,7 +9,8 @@ import pytest
 
 import sensors
 from analyzer import analyze
-from analyzer.batch import (RESULTS_FOLDER, SUMMARY_CSV, SUMMARY_DB, BatchSettings, content_sha256, find_recordings,
+from sensors.fileformat import content_hash
+from analyzer.batch import (RESULTS_FOLDER, SUMMARY_CSV, SUMMARY_DB, BatchSettings, find_recordings,
                             run_batch)
 from analyzer.cli import main
 
@@ -60,7 +61,7 @@ def test_folder_export_counts_as_one_recording(tmp_path):
     shutil.copytree(export, tmp_path / "session" / export.name)
     found, _ = find_recordings([tmp_path])
     assert [p.name for p in found] == [export.name]
-    assert len(content_sha256(found[0])) == 64
+    assert len(content_hash(found[0])) == 64
 
 
 def test_batch_keeps_going_past_bad_files_and_reruns_skip(recordings, tmp_path):
@@ -82,7 +83,7 @@ def test_batch_keeps_going_past_bad_files_and_reruns_skip(recordings, tmp_path):
         document = json.loads((outdir / row.result_file).read_text())
         assert document["summary"]["step_count"] == direct.summary.step_count
         assert len(document["steps"]) == len(direct.steps)
-        assert document["source"]["content_sha256"] == row.content_sha256 == content_sha256(row.path)
+        assert document["source"]["content_sha256"] == row.content_sha256 == content_hash(row.path)
     with sqlite3.connect(outdir / SUMMARY_DB) as db:
         assert db.execute("SELECT COUNT(*) FROM recordings").fetchone() == (4,)
         assert sorted(Path(p).name for (p,) in db.execute("SELECT path FROM failures")) == sorted(BAD)

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from analyzer.guidance import build_baseline
-from analyzer.history import SCHEMA_VERSION, History, NewSession, content_hash, default_db_path, normalise_date
+from analyzer.history import SCHEMA_VERSION, History, NewSession, default_db_path, normalise_date
+from sensors.fileformat import content_hash
 from analyzer.session import SessionStats
 from sensors.errors import InputError, RetrorunError
 

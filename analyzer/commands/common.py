@@ -59,7 +59,7 @@ def load_and_analyse(path: Path, args: argparse.Namespace) -> LoadedSession:
     from sensors import load
 
     from ..analysis import analyze
-    from ..history import content_hash
+    from sensors.fileformat import content_hash
     from ..session import direction_of
 
     recording = load(path, unit=getattr(args, "unit", None), placement=getattr(args, "placement", None))

@@ -76,7 +76,7 @@ def cmd_add(args: argparse.Namespace) -> None:
     warm = rules.value("warmup_s") if warm is None else warm
     with History(history_path(args)) as history:
         for path in args.files:
-            from ..history import content_hash
+            from sensors.fileformat import content_hash
             existing = history.find(content_hash(path)) if path.is_file() else None
             if existing is not None:
                 print(f"{path}: already in the history as #{existing}")
