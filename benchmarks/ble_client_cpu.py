@@ -22,7 +22,7 @@ from bleak import BleakClient
 from sensors.ble import Recorder
 from sensors.devices import polar_pmd as pmd
 from sensors.emulator.backend import BumbleClient
-from sensors.emulator.polar import start_simulated
+from sensors.emulator.registry import simulated_run, start_emulated
 from sensors.journal import JournalWriter
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
@@ -31,7 +31,7 @@ TARGET_PERCENT = 10.0
 
 
 async def bare(seconds: float) -> tuple[float, int]:
-    air, device = await start_simulated(pmd.POLAR_H10, seconds=seconds)
+    air, device = await start_emulated(pmd.POLAR_H10, simulated_run(seconds=seconds, rate_hz=RATE_HZ))
     received = 0
 
     def on_data(_, data: bytearray) -> None:
@@ -50,7 +50,7 @@ async def bare(seconds: float) -> tuple[float, int]:
 
 
 async def recorder(seconds: float, folder: Path) -> tuple[float, int]:
-    air, device = await start_simulated(pmd.POLAR_H10, seconds=seconds)
+    air, device = await start_emulated(pmd.POLAR_H10, simulated_run(seconds=seconds, rate_hz=RATE_HZ))
     with JournalWriter(folder / "bench.journal", sampling_rate_hz=RATE_HZ) as journal:
         rec = Recorder(pmd.POLAR_H10, journal, duration_s=seconds, wall_limit_s=seconds + 30,
                        client_kwargs={"backend": BumbleClient, "air": air})

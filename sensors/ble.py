@@ -23,7 +23,7 @@ from bleak import BleakClient, BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.exc import BleakError
 
-from .devices.base import AccBatch, ControlPointError, DeviceProfile, FrameError, StreamSession
+from .devices.base import AccBatch, Command, ControlPointError, DeviceProfile, FrameError, StreamSession
 from .errors import DeviceError
 from .journal import JournalGap, JournalWriter
 
@@ -36,6 +36,7 @@ DEFAULT_SCAN_TIMEOUT_S = 10.0
 BACKOFF_S = (0.25, 0.5, 1.0, 2.0, 4.0)
 """Waits between reconnect attempts (the last one repeats), after bleak-retry-connector's classes."""
 STATUS_INTERVAL_S = 1.0
+BATTERY_LEVEL_UUID = "00002a19-0000-1000-8000-00805f9b34fb"
 
 
 @dataclass
@@ -50,6 +51,7 @@ class RecordStatus:
     malformed_frames: int = 0
     duplicate_samples: int = 0
     sampling_rate_hz: float = 0.0
+    battery_percent: int | None = None
     connected: bool = False
     finished: bool = False
 
@@ -60,8 +62,9 @@ class RecordStatus:
     def line(self) -> str:
         minutes, seconds = divmod(self.elapsed_s, 60.0)
         state = "done" if self.finished else "streaming" if self.connected else "connecting"
+        battery = f"  battery {self.battery_percent} %" if self.battery_percent is not None else ""
         return (f"{int(minutes):02d}:{seconds:04.1f}  {self.samples} samples  {self.effective_rate_hz:.1f} Hz  "
-                f"gaps {self.gaps} ({self.lost_samples} lost)  reconnects {self.reconnects}  {state}")
+                f"gaps {self.gaps} ({self.lost_samples} lost)  reconnects {self.reconnects}{battery}  {state}")
 
 
 @dataclass
@@ -73,17 +76,31 @@ class TimedSamples:
 
 @dataclass
 class SampleClock:
-    """Places decoded batches on the device's sample grid: index and time from the device, not from arrival.
+    """Places decoded batches on the device's sample grid: index and time from the device where it can.
 
     Batches with a device counter use it; batches with a timestamp use it at the nominal rate (a Polar
-    timestamp marks the last sample of its frame).
+    timestamp marks the last sample of its frame). Batches with neither follow on from the previous one
+    while the link holds; the first batch after a reconnect is placed by the host clock: the samples that
+    fell due since the last batch arrived, less this batch's own, are the gap (exact within one frame).
     """
 
     rate_hz: float
     origin_ns: int | None = None
+    host_speed: float = 1.0
+    """Device seconds per host second: 1 for hardware; an emulator running faster than real time sets it."""
+    _host_next_index: int | None = None
+    _host_last_arrival_s: float = 0.0
+    _relinked: bool = False
 
-    def place(self, batch: AccBatch) -> TimedSamples:
+    def new_link(self) -> None:
+        """The link was re-established: the next host-timed batch may follow a gap."""
+        self._relinked = True
+
+    def place(self, batch: AccBatch, arrival_s: float = 0.0) -> TimedSamples:
         n = len(batch)
+        if batch.first_index is None and batch.last_timestamp_ns is None:
+            first = self._host_index(n, arrival_s)
+            return TimedSamples(first, (first + np.arange(n)) / self.rate_hz, batch.acc_g)
         if batch.first_index is not None:
             first = int(batch.first_index)
             time_s = (first + np.arange(n)) / self.rate_hz
@@ -93,9 +110,19 @@ class SampleClock:
             last_s = (batch.last_timestamp_ns - self.origin_ns) / 1e9
             first = round(last_s * self.rate_hz) - (n - 1)
             time_s = last_s - np.arange(n - 1, -1, -1) / self.rate_hz
-        else:
-            raise DeviceError("a device batch carries neither a sample counter nor a timestamp")
         return TimedSamples(first, time_s, batch.acc_g)
+
+    def _host_index(self, n: int, arrival_s: float) -> int:
+        if self._host_next_index is None:
+            first = 0
+        elif self._relinked:
+            due = round((arrival_s - self._host_last_arrival_s) * self.rate_hz * self.host_speed)
+            first = self._host_next_index + max(0, due - n)
+        else:
+            first = self._host_next_index
+        self._relinked = False
+        self._host_next_index, self._host_last_arrival_s = first + n, arrival_s
+        return first
 
 
 @dataclass
@@ -110,7 +137,8 @@ class Recorder:
     def __init__(self, profile: DeviceProfile, journal: JournalWriter, *, duration_s: float,
                  rate_hz: float | None = None, range_g: float | None = None, wall_limit_s: float | None = None,
                  watchdog_s: float = DEFAULT_WATCHDOG_S, response_timeout_s: float = DEFAULT_RESPONSE_TIMEOUT_S,
-                 client_kwargs: dict | None = None, on_status: Callable[[RecordStatus], None] | None = None):
+                 client_kwargs: dict | None = None, on_status: Callable[[RecordStatus], None] | None = None,
+                 device_speed: float = 1.0):
         self.profile = profile
         self.rate_and_range = (rate_hz, range_g)
         profile.session(rate_hz, range_g)          # refuse an unsupported rate or range before connecting
@@ -124,7 +152,7 @@ class Recorder:
         self.on_status = on_status
         self.status = RecordStatus(sampling_rate_hz=self.rate_hz)
         self.events: list[dict[str, Any]] = []
-        self.clock = SampleClock(self.rate_hz)
+        self.clock = SampleClock(self.rate_hz, host_speed=device_speed)
         self.done = asyncio.Event()
         self.streaming = asyncio.Event()
         """Set while samples flow (tests await it to inject faults at the right moment)."""
@@ -195,11 +223,20 @@ class Recorder:
             self._event("disconnect_failed", error=str(exc) or type(exc).__name__)
 
     async def _arm(self, client: BleakClient, session: StreamSession, link_lost: asyncio.Event) -> None:
-        """Subscribe to both characteristics, then send the start commands, checking each response."""
+        """Subscribe (replies, then data), then send the start commands, checking each reply."""
         responses: asyncio.Queue[bytes] = asyncio.Queue()
-        if self.profile.control_uuid:
-            await client.start_notify(self.profile.control_uuid, lambda _, data: responses.put_nowait(bytes(data)))
-        await client.start_notify(self.profile.data_uuid, lambda _, data: self._on_data(session, bytes(data)))
+        if self.profile.reply_uuid and self.profile.reply_uuid != self.profile.data_uuid:
+            await client.start_notify(self.profile.reply_uuid, lambda _, data: responses.put_nowait(bytes(data)))
+
+        def on_data(_, data: bytearray) -> None:
+            if session.is_reply(data):
+                responses.put_nowait(bytes(data))
+            else:
+                self._on_data(session, bytes(data))
+
+        self.clock.new_link()
+        await client.start_notify(self.profile.data_uuid, on_data)
+        await self._read_battery(client)
         for command in session.start_commands():
             await self._command(client, session, command, responses, link_lost)
         self._last_data_s = asyncio.get_running_loop().time()
@@ -212,12 +249,29 @@ class Recorder:
         except (BleakError, DeviceError, asyncio.TimeoutError) as exc:
             self._event("stop_failed", error=str(exc))
 
-    async def _command(self, client: BleakClient, session: StreamSession, command: bytes,
+    async def _read_battery(self, client: BleakClient) -> None:
+        """The Battery Level characteristic, where the device has one (shown in the status line)."""
+        if client.services.get_characteristic(BATTERY_LEVEL_UUID) is None:
+            return
+        try:
+            level = await asyncio.wait_for(client.read_gatt_char(BATTERY_LEVEL_UUID), self.response_timeout_s)
+        except (BleakError, asyncio.TimeoutError, OSError) as exc:
+            self._event("battery_unreadable", error=str(exc) or type(exc).__name__)
+            return
+        if level:
+            self.status.battery_percent = int(level[0])
+            self._event("battery", percent=self.status.battery_percent)
+
+    async def _command(self, client: BleakClient, session: StreamSession, command: Command,
                        responses: asyncio.Queue[bytes], link_lost: asyncio.Event) -> None:
-        """Write one control-point command and digest its reply; DeviceError if the link drops or it never comes."""
+        """Write one command and digest its reply; DeviceError if the link drops or the reply never comes."""
         if not self.profile.control_uuid:
             return
-        await client.write_gatt_char(self.profile.control_uuid, command, response=True)
+        await client.write_gatt_char(self.profile.control_uuid, command.data, response=command.with_response)
+        if not command.expects_reply:
+            if command.settle_s:
+                await asyncio.sleep(command.settle_s)
+            return
         reply = asyncio.ensure_future(responses.get())
         lost = asyncio.ensure_future(link_lost.wait())
         try:
@@ -228,7 +282,7 @@ class Recorder:
                 reply.cancel()
         if not reply.done() or reply.cancelled():
             why = "the link dropped" if link_lost.is_set() else f"no reply within {self.response_timeout_s:g} s"
-            raise DeviceError(f"control command {command.hex(' ')}: {why}")
+            raise DeviceError(f"control command {command.data.hex(' ')}: {why}")
         session.on_control_message(reply.result())
 
     async def _watch(self, link_lost: asyncio.Event, deadline_s: float) -> None:
@@ -264,7 +318,7 @@ class Recorder:
     def _on_data(self, session: StreamSession, data: bytes) -> None:
         self._last_data_s = asyncio.get_running_loop().time()
         try:
-            placed = self.clock.place(session.decode(data))
+            placed = self.clock.place(session.decode(data), self._last_data_s)
         except (FrameError, DeviceError) as exc:
             self.status.malformed_frames += 1
             self._event("malformed_frame", error=str(exc), bytes=len(data))

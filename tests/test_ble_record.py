@@ -50,6 +50,7 @@ def test_a_clean_session_journals_every_sample_sent(tmp_path):
     np.testing.assert_array_equal(rec.acc_g, sent)
     np.testing.assert_allclose(rec.time_s, np.arange(2000) / 200.0, atol=1e-9)
     assert recovered.clean_end and result.status.reconnects == 0 and result.status.malformed_frames == 0
+    assert result.status.battery_percent == device.battery_percent and "battery 87 %" in result.status.line()
 
 
 def test_a_link_drop_is_survived_and_the_gap_has_the_true_length(tmp_path):
@@ -172,8 +173,8 @@ def test_malformed_frames_are_counted_and_logged_never_fatal(tmp_path):
 def test_drops_in_the_middle_of_the_handshake_are_retried(tmp_path):
     drops = (pmd.OpCode.GET_SETTINGS, pmd.OpCode.START)
     result, device, recovered = asyncio.run(record_emulated(tmp_path, pmd.POLAR_H10, 200.0, 5.0,
-                                                            drop_on_requests=drops))
+                                                            drop_on_commands=drops))
     events = [e["event"] for e in result.events]
     assert events.count("connection_failed") == 2 and result.status.reconnects == 2
-    assert not device.drop_on_requests and device.lost_samples == 0
+    assert not device.drop_on_commands and device.lost_samples == 0
     assert len(recovered.recording) == 1000 and recovered.recording.gaps == []

@@ -37,11 +37,11 @@ async def stream_all(profile, rate_hz: float, seconds: float, speed: float = 20.
         await client.start_notify(pmd.PMD_DATA_UUID, lambda _, data: received.append(session.decode(data).acc_g))
         assert pmd.MeasurementType.ACC in pmd.decode_features(await client.read_gatt_char(pmd.PMD_CONTROL_UUID))
         for command in session.start_commands():
-            await client.write_gatt_char(pmd.PMD_CONTROL_UUID, command, response=True)
+            await client.write_gatt_char(pmd.PMD_CONTROL_UUID, command.data, response=True)
             session.on_control_message(await asyncio.wait_for(responses.get(), TIMEOUT_S))
         await asyncio.wait_for(device.finished.wait(), TIMEOUT_S + seconds / speed)
         for command in session.stop_commands():
-            await client.write_gatt_char(pmd.PMD_CONTROL_UUID, command, response=True)
+            await client.write_gatt_char(pmd.PMD_CONTROL_UUID, command.data, response=True)
             session.on_control_message(await asyncio.wait_for(responses.get(), TIMEOUT_S))
     await device.stop()
     return np.concatenate(received), device

@@ -19,6 +19,7 @@ examples:
   retrorun record --device "Polar H10 A1B2C3D4" --seconds 1200 -o run.csv
   retrorun record --profile verity-sense --rate-hz 52 --placement shank -o run.npz
   retrorun record --emulate polar-h10 --seconds 30 -o try.csv        # no hardware: an emulated H10
+  retrorun record --emulate polar-h10 --replay run.csv --emulate-speed 10 -o again.csv
 
 Samples go to FILE.journal as they arrive (flushed at least every second); when the session ends (after
 --seconds, or Ctrl-C) the journal becomes FILE and is deleted. After a crash or kill, rebuild the recording
@@ -44,11 +45,14 @@ def add_recording_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", metavar="NAME|ADDRESS", help="advertised name or address (default: the first supported)")
     p.add_argument("--profile", choices=tuple(PROFILES), help="device family (default: detected from the advertisement)")
     p.add_argument("--emulate", choices=tuple(PROFILES), help="record an emulated device streaming a simulated run")
+    p.add_argument("--replay", type=Path, metavar="FILE",
+                   help="with --emulate: the device streams this recording (any importable format) instead of a "
+                        "simulated run, resampled to its rate")
     p.add_argument("--emulate-speed", type=float, default=1.0, metavar="X",
                    help="the emulated device runs X times faster than real time (default 1)")
     p.add_argument("--rate-hz", type=float, help="sampling rate (default: the device's default)")
     p.add_argument("--range-g", type=float, help="accelerometer range in g (default: the device's default)")
-    p.add_argument("--seconds", type=float, help="session length (default: until Ctrl-C; 60 when emulating)")
+    p.add_argument("--seconds", type=float, help="session length (default: until Ctrl-C; when emulating 60, or the whole --replay file)")
     p.add_argument("--placement", choices=PLACEMENTS, help="where the sensor is worn (stored in the output)")
     p.add_argument("--journal", type=Path, metavar="FILE", help="journal path (default: OUTPUT.journal)")
     p.add_argument("--keep-journal", action="store_true", help="keep the journal after a successful finalise")
@@ -82,6 +86,8 @@ def record_session(args: argparse.Namespace, hooks: SessionHooks | None = None) 
     """Record until --seconds or Ctrl-C into the journal (closed on return); DeviceError if nothing was recorded."""
     hooks = hooks or SessionHooks()
     check_recording_output(args.output)
+    if args.replay is not None and not args.emulate:
+        raise InputError("--replay needs --emulate PROFILE (the emulated device streams the file)")
     seconds = args.seconds if args.seconds is not None else (EMULATED_SECONDS_DEFAULT if args.emulate else math.inf)
     if not seconds > 0:
         raise InputError("--seconds must be positive", found=str(args.seconds))
@@ -132,10 +138,15 @@ async def _record(args: argparse.Namespace, seconds: float, journal_path: Path, 
         from sensors.emulator import require_bumble
         require_bumble()
         from sensors.emulator.backend import BumbleClient, BumbleScanner
-        from sensors.emulator.polar import start_simulated
+        from sensors.emulator.registry import replayed_run, simulated_run, start_emulated
 
-        air, emulator = await start_simulated(profile, seconds=seconds, rate_hz=args.rate_hz,
-                                              placement=args.placement or "shank", speed=args.emulate_speed)
+        device_rate_hz = args.rate_hz or profile.default_rate_hz
+        if args.replay is not None:
+            served = replayed_run(args.replay, device_rate_hz)
+            seconds = min(seconds, served.duration_s) if args.seconds is not None else served.duration_s
+        else:
+            served = simulated_run(seconds=seconds, rate_hz=device_rate_hz, placement=args.placement or "shank")
+        air, emulator = await start_emulated(profile, served, speed=args.emulate_speed)
         kwargs = {"air": air}
         scanner_kwargs, client_kwargs = {"backend": BumbleScanner, **kwargs}, {"backend": BumbleClient, **kwargs}
         wall_limit_s = seconds / args.emulate_speed + 30.0
@@ -146,14 +157,15 @@ async def _record(args: argparse.Namespace, seconds: float, journal_path: Path, 
                                             scanner_kwargs=scanner_kwargs)
         rate_hz = args.rate_hz or profile.default_rate_hz
         profile.session(rate_hz, args.range_g)   # an unsupported rate or range fails before the journal exists
-        placement = args.placement or ("shank" if args.emulate else None)
+        placement = args.placement or (emulator.recording.placement or "shank" if emulator else None)
         holder["journal"] = JournalWriter(journal_path, sampling_rate_hz=rate_hz, placement=placement,
                                           device=f"{profile.key} {device.name or ''} {device.address}".strip(),
                                           metadata={"profile": profile.key, "emulated": bool(args.emulate)})
         sink = hooks.wrap_journal(holder["journal"], rate_hz, placement) if hooks.wrap_journal else holder["journal"]
         recorder = Recorder(profile, sink, duration_s=seconds, rate_hz=rate_hz, range_g=args.range_g,
                             wall_limit_s=wall_limit_s, client_kwargs=client_kwargs,
-                            on_status=hooks.on_status or _print_status)
+                            on_status=hooks.on_status or _print_status,
+                            device_speed=args.emulate_speed if emulator else 1.0)
         return await recorder.run(device)
     finally:
         if emulator is not None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..errors import DeviceError
-from .base import AccBatch, ControlPointError, DeviceProfile, FrameError, StreamSession
+from .base import AccBatch, Command, ControlPointError, DeviceProfile, FrameError, StreamSession
 from .polar_pmd import PROFILES as _POLAR_PROFILES
 
 PROFILES: dict[str, DeviceProfile] = {p.key: p for p in _POLAR_PROFILES}
@@ -25,5 +25,5 @@ def detect_profile(advertised_name: str | None, service_uuids: list[str] = ()) -
     return None
 
 
-__all__ = ["PROFILES", "get_profile", "detect_profile", "DeviceProfile", "StreamSession", "AccBatch",
+__all__ = ["PROFILES", "get_profile", "detect_profile", "DeviceProfile", "StreamSession", "AccBatch", "Command",
            "FrameError", "ControlPointError"]

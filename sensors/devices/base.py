@@ -34,7 +34,8 @@ class AccBatch:
     """Samples decoded from one notification, in g, oldest first.
 
     `last_timestamp_ns` is the device clock at the last sample when the device sends one; `first_index`
-    the device's sample counter of the first sample when it sends one. Either lets the client find gaps.
+    the device's sample counter of the first sample when it sends one. Either lets the client find gaps
+    exactly; a batch with neither (MetaWear, WitMotion) is placed by the host's arrival clock.
     """
 
     acc_g: np.ndarray
@@ -43,6 +44,21 @@ class AccBatch:
 
     def __len__(self) -> int:
         return len(self.acc_g)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One write to the device's command characteristic.
+
+    `expects_reply`: the device answers it (on the profile's reply characteristic) and the client waits for
+    that answer; `with_response`: a GATT write request rather than a write command; `settle_s`: how long to
+    leave the device before the next command when it sends no answer (WitMotion needs ~0.1 s after unlock).
+    """
+
+    data: bytes
+    expects_reply: bool = True
+    with_response: bool = True
+    settle_s: float = 0.0
 
 
 class StreamSession(ABC):
@@ -55,12 +71,16 @@ class StreamSession(ABC):
     range_g: float
 
     @abstractmethod
-    def start_commands(self) -> list[bytes]:
-        """Control-point writes that configure and start the stream, in order."""
+    def start_commands(self) -> list[Command]:
+        """Writes that configure and start the stream, in order."""
 
     @abstractmethod
-    def stop_commands(self) -> list[bytes]:
-        """Control-point writes that stop the stream."""
+    def stop_commands(self) -> list[Command]:
+        """Writes that stop the stream."""
+
+    def is_reply(self, data: bytes) -> bool:
+        """True when a notification on the data characteristic is a command reply, not samples (Movesense)."""
+        return False
 
     @abstractmethod
     def on_control_message(self, data: bytes) -> None:
@@ -81,18 +101,24 @@ class DeviceProfile:
     service_uuid: str
     data_uuid: str
     control_uuid: str | None
+    """Where commands are written (None: the stream needs no command, e.g. RSC)."""
     name_prefixes: tuple[str, ...]
     rates_hz: tuple[float, ...]
     ranges_g: tuple[float, ...]
     default_rate_hz: float
     default_range_g: float
     open_session: Callable[[float, float], StreamSession] = field(repr=False, compare=False)
+    reply_uuid: str | None = None
+    """Where the device answers commands when that is not the data characteristic (Polar: its control point)."""
+    extra_service_uuids: tuple[str, ...] = ()
+    """Other services whose advertisement identifies the model (e.g. RSC's 0x1814 on a foot pod)."""
 
     def matches(self, advertised_name: str | None, service_uuids: list[str] = ()) -> bool:
         """True when an advertisement looks like this model (name prefix, or its service)."""
         if advertised_name and any(advertised_name.startswith(p) for p in self.name_prefixes):
             return True
-        return self.service_uuid.lower() in {u.lower() for u in service_uuids}
+        advertised = {u.lower() for u in service_uuids}
+        return any(u.lower() in advertised for u in (self.service_uuid, *self.extra_service_uuids))
 
     def session(self, rate_hz: float | None = None, range_g: float | None = None) -> StreamSession:
         """A stream session at a supported rate and range (the defaults when not given)."""

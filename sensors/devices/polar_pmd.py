@@ -22,7 +22,7 @@ from enum import IntEnum
 import numpy as np
 
 from ..errors import DeviceError
-from .base import AccBatch, ControlPointError, DeviceProfile, FrameError, StreamSession
+from .base import AccBatch, Command, ControlPointError, DeviceProfile, FrameError, StreamSession
 
 PMD_SERVICE_UUID = "fb005c80-02e7-f387-1cad-8acd2d8df0c8"
 PMD_CONTROL_UUID = "fb005c81-02e7-f387-1cad-8acd2d8df0c8"
@@ -397,11 +397,11 @@ class PmdAccSession(StreamSession):
         self.started = False
         self.raw_type0_in_g = raw_type0_in_g
 
-    def start_commands(self) -> list[bytes]:
-        return [get_settings_request(), start_acc_request(int(self.rate_hz), int(self.range_g))]
+    def start_commands(self) -> list[Command]:
+        return [Command(get_settings_request()), Command(start_acc_request(int(self.rate_hz), int(self.range_g)))]
 
-    def stop_commands(self) -> list[bytes]:
-        return [stop_request()]
+    def stop_commands(self) -> list[Command]:
+        return [Command(stop_request())]
 
     def on_control_message(self, data: bytes) -> None:
         response = decode_response(data)
@@ -430,7 +430,7 @@ class PmdAccSession(StreamSession):
 
 def _profile(key: str, prefixes: tuple[str, ...], rates_hz, ranges_g, rate_hz, range_g, type0_in_g: bool):
     return DeviceProfile(key=key, family="polar-pmd", service_uuid=PMD_SERVICE_UUID, data_uuid=PMD_DATA_UUID,
-                         control_uuid=PMD_CONTROL_UUID, name_prefixes=prefixes, rates_hz=rates_hz,
+                         control_uuid=PMD_CONTROL_UUID, reply_uuid=PMD_CONTROL_UUID, name_prefixes=prefixes, rates_hz=rates_hz,
                          ranges_g=ranges_g, default_rate_hz=rate_hz, default_range_g=range_g,
                          open_session=lambda r, g: PmdAccSession(r, g, raw_type0_in_g=type0_in_g))
 
