@@ -54,7 +54,8 @@ def run_in_pty(argv: list[str], cwd) -> tuple[int, str]:
 def live_session(tmp_path_factory):
     folder = tmp_path_factory.mktemp("live")
     code, screen = run_in_pty([sys.executable, "-m", "analyzer.cli", "live", "--emulate", "polar-h10",
-                               "--emulate-speed", "20", "--seconds", "40", "--events", "ev.jsonl", "-o", "out.csv"],
+                               "--emulate-speed", "20", "--seconds", "40", "--events", "ev.jsonl", "-o", "out.csv",
+                               "--metronome-spm", "180", "--sound", "bell"],
                               cwd=folder)
     events = [json.loads(line) for line in (folder / "ev.jsonl").read_text().splitlines()]
     return code, screen, events, folder
@@ -68,9 +69,20 @@ def test_live_screen_shows_cadence_impacts_target_and_link(live_session):
     assert status_lines, screen
     assert status_lines[-1][4] == "done" and 170 <= int(status_lines[-1][0]) <= 195
     assert "wrote out.csv: 8000 samples at 200 Hz over 40.0 s, gaps 0" in screen
-    summary = re.search(r"steps (\d+) \((\d+) hard landings, target ([\d.]+) g\) -> ev.jsonl", screen)
+    summary = re.search(r"steps (\d+) \((\d+) hard landings, target ([\d.]+) g\); "
+                        r"metronome 180 spm, (\d+) beats -> ev.jsonl", screen)
     assert summary and int(summary.group(1)) == len(events)
-    assert int(summary.group(2)) == sum(e["hard_landing"] for e in events)
+    hard = sum(e["hard_landing"] for e in events)
+    assert int(summary.group(2)) == hard
+
+
+def test_live_rings_the_metronome_and_the_hard_landing_cue(live_session):
+    code, screen, events, _ = live_session
+    beats = int(re.search(r"metronome 180 spm, (\d+) beats", screen).group(1))
+    hard = sum(e["hard_landing"] for e in events)
+    assert screen.count("\a") == beats + 2 * hard     # one ring a beat, two a hard landing, nothing else
+    # 180 beats a minute of device time over the 40 s streamed (the metronome starts with the first samples)
+    assert 100 <= beats <= 125
 
 
 def test_live_events_match_the_offline_analysis_of_the_recording(live_session):
@@ -83,6 +95,15 @@ def test_live_events_match_the_offline_analysis_of_the_recording(live_session):
     assert all(e["target_impact_g"] is None for e in observed[:24])   # the session's own baseline: 25 steps
     assert observed[-1]["target_impact_g"] > 0
     assert not (folder / "out.csv.journal").exists()
+
+
+def test_live_refuses_a_metronome_without_sound_or_out_of_range(tmp_path, capsys):
+    out = str(tmp_path / "x.csv")
+    assert main(["live", "--emulate", "polar-h10", "--metronome-spm", "180", "-o", out]) == 2
+    assert "--sound bell or --sound tone" in capsys.readouterr().err
+    assert main(["live", "--emulate", "polar-h10", "--metronome-spm", "20", "--sound", "bell", "-o", out]) == 2
+    assert "60-300 steps per minute" in capsys.readouterr().err
+    assert not (tmp_path / "x.csv").exists()
 
 
 def test_live_refuses_a_target_outside_the_studied_range(tmp_path, capsys):

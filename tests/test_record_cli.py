@@ -5,6 +5,7 @@ import asyncio
 import re
 import signal
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +13,9 @@ import pytest
 pytest.importorskip("bumble", reason="the emulator needs Google Bumble: pip install 'retrorun[test]'")
 
 import sensors  # noqa: E402
+from analyzer import analyze  # noqa: E402
 from analyzer.cli import main  # noqa: E402
+from analyzer.validate import match_events  # noqa: E402
 from sensors.journal import JournalWriter, recover  # noqa: E402
 from sensors.simulator import simulate  # noqa: E402
 
@@ -30,6 +33,41 @@ def test_record_emulated_h10_writes_the_simulated_run(tmp_path, capsys):
     assert len(rec) == 600 and rec.placement == "shank" and rec.gaps == []
     np.testing.assert_allclose(rec.acc_g, np.clip(served[:600], -8, 8), atol=0.0006)
     assert not (tmp_path / "run.csv.journal").exists()
+
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "backward_shank_200hz.csv"
+
+
+def test_record_replays_a_recording_file_through_the_emulated_device(tmp_path, capsys):
+    out = tmp_path / "again.csv"
+    assert main(["record", "--emulate", "polar-h10", "--replay", str(SAMPLE), "--emulate-speed", "40",
+                 "-o", str(out)]) == 0
+    original, replayed = sensors.load(SAMPLE), sensors.load(out)
+    n = len(replayed)
+    assert n >= len(original) - 1 and replayed.placement == original.placement and replayed.gaps == []
+    np.testing.assert_allclose(replayed.acc_g, np.clip(original.acc_g[:n], -8, 8), atol=0.0006)  # mG on the wire
+    before, after = analyze(original).steps.time_s, analyze(replayed).steps.time_s
+    assert len(after) == len(before)
+    np.testing.assert_allclose(after, before, atol=1 / 200 + 1e-9)
+
+
+def test_replay_at_another_rate_is_resampled_and_keeps_the_steps(tmp_path):
+    out = tmp_path / "again.csv"
+    assert main(["record", "--emulate", "verity-sense", "--replay", str(SAMPLE), "--seconds", "20",
+                 "--emulate-speed", "40", "-o", str(out)]) == 0
+    replayed = sensors.load(out)
+    assert replayed.sampling_rate_hz == pytest.approx(52, rel=1e-4) and replayed.duration_s == pytest.approx(20, abs=0.05)
+    original = sensors.load(SAMPLE)
+    within = original.time_s <= 20
+    truth = analyze(sensors.Recording(time_s=original.time_s[within], acc_g=original.acc_g[within],
+                                      placement="shank")).steps.time_s
+    found = match_events(analyze(replayed).steps.time_s, truth, 0.04)
+    assert found.true_positives >= len(truth) - 2
+
+
+def test_replay_needs_emulate(tmp_path, capsys):
+    assert main(["record", "--replay", str(SAMPLE), "-o", str(tmp_path / "x.csv")]) == 2
+    assert "--replay needs --emulate" in capsys.readouterr().err
 
 
 def test_record_refuses_an_unsupported_rate_with_exit_2(tmp_path, capsys):

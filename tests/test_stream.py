@@ -40,14 +40,19 @@ def test_parity_over_a_session_with_gaps():
     assert agreement(stream(rec, 250), analyze(rec).steps, 100) >= 0.99
 
 
-def test_steps_are_final_after_the_decision_delay():
+def test_steps_are_final_exactly_when_the_data_reaches_the_decision_delay():
     rec = simulate("sacrum", "backward", sampling_rate_hz=100, duration_s=30, seed=3).recording
-    detector = StreamingDetector("sacrum", 100.0, StreamSettings(decision_delay_s=2.0))
-    for i in range(0, len(rec), 50):
-        new = detector.push(rec.time_s[i:i + 50], rec.acc_g[i:i + 50])
-        now_s = rec.time_s[min(i + 49, len(rec) - 1)]
-        assert (new.time_s <= now_s - 2.0 + 1e-9).all()
-        assert (new.time_s >= now_s - 2.0 - 0.5 - 1.0).all()  # not later than delay + hop (+ one step)
+    delay_s = 2.0
+    detector = StreamingDetector("sacrum", 100.0, StreamSettings(decision_delay_s=delay_s))
+    latencies_s = []
+    for i in range(len(rec)):            # one sample at a time: the emit time is the sample that completes it
+        new = detector.push(rec.time_s[i:i + 1], rec.acc_g[i:i + 1])
+        latencies_s += list(rec.time_s[i] - new.time_s)
+    latencies_s = np.array(latencies_s)
+    assert len(latencies_s) > 40
+    # once the detector has its first analysable stretch, every step leaves with the sample at contact + delay
+    settled = latencies_s[len(latencies_s) // 4:]
+    assert (settled >= delay_s - 1e-9).all() and (settled < delay_s + 1 / 100 + 1e-9).all()
 
 
 def test_bad_streams_are_refused():

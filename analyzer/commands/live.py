@@ -19,6 +19,7 @@ import numpy as np
 
 from sensors.errors import InputError
 
+from ..cues import SOUNDS, Cues, Metronome, check_metronome_spm, open_cues
 from ..live import DEFAULT_TARGET_FRACTION, HardLandingRule, StepEvent, StepEventStream
 from ..stream import StreamingDetector, StreamSettings
 from .record import SessionHooks, add_recording_arguments, finalise_session, record_session
@@ -28,11 +29,15 @@ examples:
   retrorun live --device "Polar H10 A1B2C3D4" --events run.jsonl -o run.csv
   retrorun live --emulate polar-h10 --emulate-speed 20 --seconds 60 --events try.jsonl -o try.csv
   retrorun live --emulate polar-h10 --baseline-impact-g 6.5 -o try.csv
+  retrorun live --device "Polar H10 A1B2C3D4" --metronome-spm 176 --sound bell -o run.csv
+  retrorun live --emulate polar-h10 --replay run.csv --emulate-speed 5 -o again.csv
 
 Records exactly like `retrorun record` (journal, reconnects, gaps) and at the same time detects steps with
-the offline detector run incrementally: each step is final 3 s after its contact (at most 3.5 s) and is
-appended to --events as one JSON line. A landing is hard when the average of the last 5 impacts is above
---target-fraction of the baseline (docs/live.md).
+the offline detector run incrementally: each step is final when the data reaches 3 s after its contact
+and is appended to --events as one JSON line. A landing is hard when the average of the last 5 impacts is
+above --target-fraction of the baseline (docs/live.md). With --sound, hard landings are cued (bell: two
+rings; tone: a low double tone) and --metronome-spm beats at your target cadence (bell: one ring; tone: a
+high click).
 """
 
 RECENT_IMPACTS_SHOWN = 3
@@ -49,6 +54,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="your baseline impact (default: median of this session's first 25 running steps)")
     p.add_argument("--target-fraction", type=float, default=DEFAULT_TARGET_FRACTION, metavar="F",
                    help=f"hard landing above F x baseline, 0.5-0.8 (default {DEFAULT_TARGET_FRACTION})")
+    p.add_argument("--metronome-spm", type=float, metavar="SPM",
+                   help="beat at this cadence, steps per minute (e.g. +5 to +10 %% of your usual; needs --sound)")
+    p.add_argument("--sound", choices=SOUNDS, default="off",
+                   help="how cues sound: the terminal bell, or tones through the sound card (needs the "
+                        "sounddevice package); default off")
     p.set_defaults(func=cmd_live)
 
 
@@ -57,7 +67,10 @@ def cmd_live(args: argparse.Namespace) -> None:
     speed = args.emulate_speed if args.emulate else 1.0
     if not speed > 0:
         raise InputError("--emulate-speed must be positive", found=str(args.emulate_speed))
-    live = LiveSession(rule, speed, args.events)
+    check_metronome_spm(args.metronome_spm)
+    if args.metronome_spm is not None and args.sound == "off":
+        raise InputError("--metronome-spm needs a sound to play it", expected="--sound bell or --sound tone")
+    live = LiveSession(rule, speed, args.events, cues=open_cues(args.sound), metronome_spm=args.metronome_spm)
     hooks = SessionHooks(wrap_journal=live.attach, on_status=live.print_status)
     try:
         session = record_session(args, hooks)
@@ -65,7 +78,7 @@ def cmd_live(args: argparse.Namespace) -> None:
         live.finish()
     finalise_session(args, session)        # the recording is written even if detection failed
     live.raise_error()
-    print(live.view.summary(args.events))
+    print(live.view.summary(args.events, live.metronome))
 
 
 class DeviceClock:
@@ -114,18 +127,22 @@ class LiveView:
         return (f"{int(minutes):02d}:{seconds:04.1f}  cadence {cadence}  impact {impacts} g  {target}"
                 f"{'  HARD' if self.last_hard else ''}  steps {self.steps}  gaps {status.gaps}  {link}")
 
-    def summary(self, events_path: Path | None) -> str:
+    def summary(self, events_path: Path | None, metronome: Metronome | None = None) -> str:
         target = f", target {self.target_impact_g:.2f} g" if self.target_impact_g is not None else ""
         where = f" -> {events_path}" if events_path else ""
-        return f"steps {self.steps} ({self.hard_landings} hard landings{target}){where}"
+        beats = f"; metronome {60 / metronome.period_s:g} spm, {metronome.beats} beats" if metronome else ""
+        return f"steps {self.steps} ({self.hard_landings} hard landings{target}){beats}{where}"
 
 
 class LiveSession:
     """Step events alongside the recording: `attach` wraps the journal, a worker thread detects and writes."""
 
-    def __init__(self, rule: HardLandingRule, speed: float, events_path: Path | None):
+    def __init__(self, rule: HardLandingRule, speed: float, events_path: Path | None, *, cues: Cues,
+                 metronome_spm: float | None = None):
         self.rule = rule
         self.clock = DeviceClock(speed)
+        self.cues = cues
+        self.metronome = Metronome(metronome_spm, cues, self.clock.now_s, speed) if metronome_spm else None
         self.events_path = events_path
         self.view = LiveView()
         self.error: BaseException | None = None
@@ -145,13 +162,17 @@ class LiveSession:
         """Called on the event loop after the samples are journaled."""
         if len(time_s):
             self.clock.anchor(float(time_s[-1]))
+            if self.metronome is not None:
+                self.metronome.start()          # from the first samples: the run has begun
             self._queue.put((np.array(time_s, dtype=float), np.array(acc_g, dtype=float)))
 
     def print_status(self, status: Any) -> None:
         print("\r" + self.view.line(status), end="", file=sys.stderr, flush=True)
 
     def finish(self) -> None:
-        """Detect the rest (every remaining step is final) and close the events file."""
+        """Stop the metronome, detect the rest (every remaining step is final), close the events file."""
+        if self.metronome is not None:
+            self.metronome.stop()
         if self._thread is not None:
             self._queue.put(_STOP)
             self._thread.join()
@@ -177,6 +198,8 @@ class LiveSession:
     def _publish(self, events: list[StepEvent]) -> None:
         for event in events:
             self.view.add(event)
+            if event.hard_landing:
+                self.cues.alert()
             if self._out is not None:
                 self._out.write(event.to_json() + "\n")
                 self._out.flush()
