@@ -50,18 +50,27 @@ def test_notebook_is_stored_without_outputs(notebook):
             assert cell.execution_count is None, f"{notebook.name} cell {i} has an execution count"
 
 
-def test_readme_example_output_is_current(capsys, monkeypatch):
+def readme_commands() -> list[str]:
+    return re.findall(r"```sh\n(.*?)\n```", (ROOT / "README.md").read_text())[:2]
+
+
+def test_readme_first_command_prints_the_example_and_writes_the_report(capsys, monkeypatch, tmp_path):
     readme = (ROOT / "README.md").read_text()
     block = re.search(r"```\n(sample_data/\S+\.csv\n.*?)```", readme, re.S).group(1)
-    monkeypatch.chdir(ROOT)
-    assert main(["analyze", block.splitlines()[0]]) == 0
+    command = readme_commands()[0].split(" && ")[1].split()
+    assert command[0] == "retrorun"
+    (tmp_path / "sample_data").symlink_to(ROOT / "sample_data")   # the command as a new user types it, here
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))     # a new user: no history database yet
+    assert main(command[1:]) == 0
     assert capsys.readouterr().out == block
+    page = (tmp_path / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "provisional baseline" in page
 
 
 def test_readme_commands_match_ci():
-    readme = (ROOT / "README.md").read_text()
-    test_command = re.findall(r"```sh\n(.*?)\n```", readme)[1]
-    assert test_command in (ROOT / ".ci" / "run").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert all(command in ci for command in readme_commands())
 
 
 README_PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)

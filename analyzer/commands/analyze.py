@@ -7,11 +7,13 @@ from pathlib import Path
 
 from sensors.recording import PLACEMENTS
 
+from .common import add_db_argument
 from .output import write_outputs
 
 EPILOG_ANALYZE = """\
 examples:
   retrorun analyze sample_data/backward_shank_200hz.csv
+  retrorun analyze sample_data/backward_phone_pocket_session_100hz.csv --report report.html
   retrorun analyze run.csv --placement sacrum --json run.json --steps-csv run.steps.csv
   retrorun analyze phone.csv --placement phone_pocket --unit m/s^2
   retrorun analyze 2023-11-24_07-25-54.zip --placement phone_pocket      # a Sensor Logger export
@@ -40,6 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--columns", metavar="T,X,Y,Z", help="generic CSV: the time column and the x, y, z columns")
     p.add_argument("--json", type=Path, metavar="OUT", help="write summary and steps as JSON ('-' for stdout)")
     p.add_argument("--steps-csv", type=Path, metavar="OUT", help="write one row per step as CSV")
+    p.add_argument("--report", type=Path, metavar="OUT.html",
+                   help="also write the HTML report of this session (as `retrorun report` does; baseline from "
+                        "the history database when it exists)")
+    add_db_argument(p)
     p.set_defaults(func=cmd_analyze)
 
 
@@ -59,5 +65,13 @@ def cmd_analyze(args: argparse.Namespace) -> None:
         buf = io.StringIO()
         result.steps.to_csv(buf, index=False, float_format="%.4f")
         outputs[args.steps_csv] = buf.getvalue()
+    if args.report:
+        from .common import loaded_session
+        from .report import report_page
+
+        page, sessions = report_page([loaded_session(args.file, recording, result, args)], args)
+        outputs[args.report] = page
     print(summary_text(args.file, recording, result))
+    if args.report:
+        print(f"  verdict     {sessions[0].verdict.headline}")
     write_outputs(outputs)

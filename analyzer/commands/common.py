@@ -59,11 +59,17 @@ def load_and_analyse(path: Path, args: argparse.Namespace) -> LoadedSession:
     from sensors import load
 
     from ..analysis import analyze
-    from sensors.fileformat import content_hash
-    from ..session import direction_of
 
     recording = load(path, unit=getattr(args, "unit", None), placement=getattr(args, "placement", None))
-    analysis = analyze(recording)
+    return loaded_session(path, recording, analyze(recording), args)
+
+
+def loaded_session(path: Path, recording: Recording, analysis: Analysis, args: argparse.Namespace) -> LoadedSession:
+    """An analysed recording with its direction (stated, from the file, else unknown) and content hash."""
+    from sensors.fileformat import content_hash
+
+    from ..session import direction_of
+
     direction, source = direction_of(recording, getattr(args, "direction", None))
     return LoadedSession(path, recording, analysis, direction, source, content_hash(path))
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_db_argument, add_recording_arguments, history_path, load_and_analyse, session_date, warmup_s
+from typing import Iterable
+
+from .common import (LoadedSession, add_db_argument, add_recording_arguments, history_path, load_and_analyse,
+                     session_date, warmup_s)
 from .output import write_outputs
 
 EPILOG_REPORT = """\
@@ -34,28 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
-    from ..guidance import load_rules
-    from ..report import prepare_session, report_html
     from .common import write_binary
 
-    rules = load_rules()
-    history = None if args.no_history else _open_history(args)
-    sessions = []
-    try:
-        for path in args.files:
-            loaded = load_and_analyse(path, args)
-            earlier = []
-            if history is not None:
-                stored = history.find(loaded.digest)
-                date = (history.get(stored).session_date if stored is not None
-                        else session_date(loaded.recording, path))
-                earlier = history.earlier(date, exclude_hash=loaded.digest)
-            sessions.append(prepare_session(str(path), loaded.recording, loaded.analysis, loaded.direction,
-                                            loaded.direction_source, earlier, rules, warmup_s(args)))
-    finally:
-        if history is not None:
-            history.close()
-    page = report_html(sessions, rules)
+    page, sessions = report_page((load_and_analyse(path, args) for path in args.files), args)
     pngs = {}
     if args.figures:
         for report, path in zip(sessions, args.files):
@@ -65,6 +49,31 @@ def cmd_report(args: argparse.Namespace) -> None:
         print(f"{report.name}: {report.verdict.headline}")
     write_outputs({args.output: page})
     write_binary(pngs)
+
+
+def report_page(loaded: Iterable[LoadedSession], args: argparse.Namespace) -> tuple[str, list]:
+    """The HTML report of analysed sessions, each judged against its earlier sessions in the history (if any)."""
+    from ..guidance import load_rules
+    from ..report import prepare_session, report_html
+
+    rules = load_rules()
+    history = None if getattr(args, "no_history", False) else _open_history(args)
+    sessions = []
+    try:
+        for session in loaded:
+            earlier = []
+            if history is not None:
+                stored = history.find(session.digest)
+                date = (history.get(stored).session_date if stored is not None
+                        else session_date(session.recording, session.path))
+                earlier = history.earlier(date, exclude_hash=session.digest)
+            sessions.append(prepare_session(str(session.path), session.recording, session.analysis,
+                                            session.direction, session.direction_source, earlier, rules,
+                                            warmup_s(args)))
+    finally:
+        if history is not None:
+            history.close()
+    return report_html(sessions, rules), sessions
 
 
 def _open_history(args: argparse.Namespace):
