@@ -22,6 +22,7 @@ import numpy as np
 from bleak import BleakClient, BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.exc import BleakError
+from bleak_retry_connector import establish_connection
 
 from .devices.base import AccBatch, Command, ControlPointError, DeviceProfile, FrameError, StreamSession
 from .errors import DeviceError
@@ -34,7 +35,10 @@ DEFAULT_WATCHDOG_S = 3.0
 DEFAULT_RESPONSE_TIMEOUT_S = 5.0
 DEFAULT_SCAN_TIMEOUT_S = 10.0
 BACKOFF_S = (0.25, 0.5, 1.0, 2.0, 4.0)
-"""Waits between reconnect attempts (the last one repeats), after bleak-retry-connector's classes."""
+"""Waits between reconnect rounds (the last one repeats). Within a round, bleak-retry-connector's
+`establish_connection` makes up to CONNECT_ATTEMPTS attempts with its own backoff classified by error (and
+clears stale BlueZ state); rounds go on for as long as the session lasts."""
+CONNECT_ATTEMPTS = 3
 STATUS_INTERVAL_S = 1.0
 BATTERY_LEVEL_UUID = "00002a19-0000-1000-8000-00805f9b34fb"
 
@@ -198,9 +202,11 @@ class Recorder:
     async def _connect_and_stream(self, device: BLEDevice | str, deadline_s: float) -> None:
         link_lost = asyncio.Event()       # one per connection: a late callback of an old client cannot end this one
         session = self.profile.session(*self.rate_and_range)
-        client = BleakClient(device, disconnected_callback=lambda _: link_lost.set(),
-                             timeout=self.response_timeout_s * 2, **self.client_kwargs)
-        await client.connect()
+        if isinstance(device, str):
+            device = BLEDevice(device, None, None)
+        client = await establish_connection(BleakClient, device, device.name or device.address,
+                                            disconnected_callback=lambda _: link_lost.set(),
+                                            max_attempts=CONNECT_ATTEMPTS, **self.client_kwargs)
         try:
             self._connections += 1
             self.status.reconnects = self._connections - 1
