@@ -14,7 +14,8 @@ from sensors.errors import RetrorunError
 from . import __version__
 
 EXIT_INPUT_ERROR = 2
-COMMANDS = ("analyze", "simulate", "import_", "report", "history", "compare", "trends", "batch", "record", "recover", "live")
+COMMANDS = ("analyze", "simulate", "import_", "report", "history", "compare", "trends", "batch", "scan", "record", "recover",
+            "live")
 
 
 def build_parser() -> argparse.ArgumentParser:

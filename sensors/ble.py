@@ -404,3 +404,58 @@ async def find_device(name_or_address: str | None, profile: DeviceProfile | None
         raise DeviceError(f"no device found: {what} did not advertise within {timeout_s:g} s")
     adv = seen[found.address]
     return found, profile or detect_profile(adv.local_name or found.name, adv.service_uuids)
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """One advertising device: what `retrorun scan` lists."""
+
+    name: str | None
+    address: str
+    rssi_dbm: int | None
+    profile: str | None
+    """The supported profile it matches (None: not a device retrorun can record)."""
+    battery_percent: int | None = None
+
+
+async def scan(timeout_s: float = 5.0, *, read_battery: bool = False, scanner_kwargs: dict | None = None,
+               client_kwargs: dict | None = None) -> list[ScanResult]:
+    """Every device advertising within `timeout_s`, supported ones first, then by signal strength.
+
+    With `read_battery`, each supported device is connected to briefly and its Battery Level read (the
+    wearables we support do not advertise it).
+    """
+    from .devices import detect_profile
+
+    try:
+        found = await BleakScanner.discover(timeout=timeout_s, return_adv=True, **(scanner_kwargs or {}))
+    except (BleakError, OSError) as exc:
+        raise DeviceError(f"cannot scan for BLE devices (no Bluetooth adapter or service?): {exc}") from None
+    results = []
+    for device, adv in found.values():
+        name = adv.local_name or device.name
+        profile = detect_profile(name, adv.service_uuids)
+        battery = await _battery_of(device, client_kwargs or {}) if read_battery and profile else None
+        results.append(ScanResult(name, device.address, adv.rssi, profile.key if profile else None, battery))
+    return sorted(results, key=lambda r: (r.profile is None, -(r.rssi_dbm if r.rssi_dbm is not None else -999)))
+
+
+async def _battery_of(device: BLEDevice, client_kwargs: dict) -> int | None:
+    """The Battery Level of `device` (None when it has none or cannot be read)."""
+    try:
+        client = await establish_connection(BleakClient, device, device.name or device.address,
+                                            max_attempts=1, **client_kwargs)
+    except (BleakError, asyncio.TimeoutError, OSError):
+        return None
+    try:
+        if client.services.get_characteristic(BATTERY_LEVEL_UUID) is None:
+            return None
+        level = await asyncio.wait_for(client.read_gatt_char(BATTERY_LEVEL_UUID), DEFAULT_RESPONSE_TIMEOUT_S)
+        return int(level[0]) if level else None
+    except (BleakError, asyncio.TimeoutError, OSError):
+        return None
+    finally:
+        try:
+            await asyncio.wait_for(client.disconnect(), DEFAULT_RESPONSE_TIMEOUT_S)
+        except (BleakError, asyncio.TimeoutError, OSError):
+            pass

@@ -18,9 +18,13 @@ def get_profile(key: str) -> DeviceProfile:
 
 
 def detect_profile(advertised_name: str | None, service_uuids: list[str] = ()) -> DeviceProfile | None:
-    """The first profile whose name prefix or service the advertisement matches."""
+    """The profile the advertisement names (models of one family share a service), else the first whose
+    service it advertises."""
     for profile in PROFILES.values():
-        if profile.matches(advertised_name, service_uuids):
+        if profile.matches(advertised_name):
+            return profile
+    for profile in PROFILES.values():
+        if profile.matches(None, service_uuids):
             return profile
     return None
 
