@@ -112,6 +112,11 @@ class DeviceProfile:
     """Where the device answers commands when that is not the data characteristic (Polar: its control point)."""
     extra_service_uuids: tuple[str, ...] = ()
     """Other services whose advertisement identifies the model (e.g. RSC's 0x1814 on a foot pod)."""
+    streams_acceleration: bool = True
+    """False for a profile that delivers derived values only (RSC foot pods: cadence and speed)."""
+    host_clocked: bool = False
+    """Its frames carry neither a sample counter nor a timestamp: samples are placed by the host's arrival
+    clock, so a gap is known within one frame, and a replayed backlog cannot be told from new samples."""
 
     def matches(self, advertised_name: str | None, service_uuids: list[str] = ()) -> bool:
         """True when an advertisement looks like this model (name prefix, or its service)."""
