@@ -178,3 +178,28 @@ def test_drops_in_the_middle_of_the_handshake_are_retried(tmp_path):
     assert events.count("connection_failed") == 2 and result.status.reconnects == 2
     assert not device.drop_on_commands and device.lost_samples == 0
     assert len(recovered.recording) == 1000 and recovered.recording.gaps == []
+
+
+def test_a_verity_sense_above_52_hz_streams_in_sdk_mode(tmp_path):
+    result, device, recovered = asyncio.run(record_emulated(tmp_path, pmd.POLAR_VERITY_SENSE, 208.0, 5.0))
+    # the emulator refuses 208 Hz outside SDK mode (next test), so a complete recording means SDK mode worked
+    assert len(recovered.recording) == 1040 and recovered.recording.gaps == []
+    assert not device.sdk_mode                     # and the session left it at the end
+
+
+def test_the_emulated_verity_refuses_fast_rates_outside_sdk_mode():
+    async def scenario():
+        air = VirtualAir()
+        run = simulate("shank", "backward", sampling_rate_hz=208.0, duration_s=2.0, seed=2)
+        device = EmulatedPolar(air, pmd.POLAR_VERITY_SENSE, run.recording)
+        await device.start()
+        replies: asyncio.Queue = asyncio.Queue()
+        from bleak import BleakClient
+        async with BleakClient(device.address, backend=BumbleClient, air=air) as client:
+            await client.start_notify(pmd.PMD_CONTROL_UUID, lambda _, data: replies.put_nowait(bytes(data)))
+            await client.write_gatt_char(pmd.PMD_CONTROL_UUID, pmd.start_acc_request(208, 8), response=True)
+            reply = pmd.decode_response(await asyncio.wait_for(replies.get(), 10))
+        await device.stop()
+        return reply
+
+    assert asyncio.run(scenario()).status == pmd.Status.INVALID_SAMPLE_RATE

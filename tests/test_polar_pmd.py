@@ -150,3 +150,16 @@ def test_arbitrary_bytes_only_raise_our_errors(data, prefix):
 def test_sample_times_spread_between_frames():
     np.testing.assert_allclose(pmd.sample_times_ns(1_000, 4, 600, 200.0), [700, 800, 900, 1000])
     np.testing.assert_allclose(pmd.sample_times_ns(10_000_000, 2, None, 200.0), [5_000_000, 10_000_000])
+
+
+def test_every_start_stops_first_and_a_fast_verity_enters_sdk_mode():
+    h10 = [c.data for c in pmd.POLAR_H10.session(200.0).start_commands()]
+    assert h10 == [bytes.fromhex("01 02"), bytes.fromhex("03 02"), bytes.fromhex("02 02 00 01 c8 00 01 01 10 00 02 01 08 00")]
+    verity = pmd.POLAR_VERITY_SENSE.session(208.0)
+    assert [c.data for c in verity.start_commands()][0] == bytes.fromhex("02 09")
+    assert [c.data for c in verity.stop_commands()] == [bytes.fromhex("03 02"), bytes.fromhex("03 09")]
+    assert [c.data for c in pmd.POLAR_VERITY_SENSE.session(52.0).start_commands()][0] == bytes.fromhex("01 02")
+    # a stop that finds nothing streaming, or SDK mode already on, is not an error
+    session = pmd.POLAR_VERITY_SENSE.session(208.0)
+    for op, mtype, status in [(3, 2, pmd.Status.INVALID_STATE), (2, 9, pmd.Status.ALREADY_IN_STATE)]:
+        session.on_control_message(pmd.encode_response(pmd.ControlResponse(op, mtype, status)))

@@ -28,6 +28,9 @@ PMD_SERVICE_UUID = "fb005c80-02e7-f387-1cad-8acd2d8df0c8"
 PMD_CONTROL_UUID = "fb005c81-02e7-f387-1cad-8acd2d8df0c8"
 PMD_DATA_UUID = "fb005c82-02e7-f387-1cad-8acd2d8df0c8"
 
+VERITY_ONLINE_MAX_HZ = 52.0
+"""A Verity Sense streams ACC faster than this only in SDK mode (PolarVeritySense.md)."""
+
 PMD_EPOCH_UNIX_NS = 946_684_800_000_000_000
 """Polar time counts from 2000-01-01T00:00:00Z; add this to get Unix time in ns."""
 
@@ -347,6 +350,11 @@ def stop_request(mtype: int = MeasurementType.ACC) -> bytes:
     return encode_request(ControlRequest(OpCode.STOP, mtype))
 
 
+def sdk_mode_request(op: int = OpCode.START) -> bytes:
+    """Enter (op START) or leave (op STOP) SDK mode: a Verity Sense streams ACC above 52 Hz only in it."""
+    return encode_request(ControlRequest(op, MeasurementType.SDK_MODE))
+
+
 def encode_response(response: ControlResponse) -> bytes:
     return bytes([RESPONSE_CODE, response.op, response.measurement_type, response.status,
                   int(response.more)]) + encode_settings(response.parameters)
@@ -388,24 +396,41 @@ def decode_features(data: bytes) -> frozenset[int]:
 
 # --------------------------------------------------------------------------------------------- sessions and profiles
 
-class PmdAccSession(StreamSession):
-    """A PMD ACC stream: start/stop requests, the scale factor from the start response, frame decoding."""
+LENIENT_STATUSES = (Status.SUCCESS, Status.ALREADY_IN_STATE, Status.INVALID_STATE)
+"""A stop (or SDK-mode switch) that finds the device already there is fine."""
 
-    def __init__(self, rate_hz: float, range_g: float, *, raw_type0_in_g: bool = False):
+
+class PmdAccSession(StreamSession):
+    """A PMD ACC stream: start/stop requests, the scale factor from the start response, frame decoding.
+
+    Every start first stops ACC (leniently): after a link loss the device may not have noticed and still be
+    streaming, and a start would then be refused with ALREADY_IN_STATE (polar-ble-sdk issue #403: PMD must be
+    re-armed after a reconnect). Rates above `sdk_mode_above_hz` enter SDK mode first (Verity Sense).
+    """
+
+    def __init__(self, rate_hz: float, range_g: float, *, raw_type0_in_g: bool = False,
+                 sdk_mode_above_hz: float | None = None):
         self.rate_hz, self.range_g = rate_hz, range_g
         self.factor: float | None = None
         self.started = False
         self.raw_type0_in_g = raw_type0_in_g
+        self.sdk_mode = sdk_mode_above_hz is not None and rate_hz > sdk_mode_above_hz
 
     def start_commands(self) -> list[Command]:
-        return [Command(get_settings_request()), Command(start_acc_request(int(self.rate_hz), int(self.range_g)))]
+        sdk = [Command(sdk_mode_request(OpCode.START))] if self.sdk_mode else []
+        return sdk + [Command(get_settings_request()), Command(stop_request()),
+                      Command(start_acc_request(int(self.rate_hz), int(self.range_g)))]
 
     def stop_commands(self) -> list[Command]:
-        return [Command(stop_request())]
+        sdk = [Command(sdk_mode_request(OpCode.STOP))] if self.sdk_mode else []
+        return [Command(stop_request())] + sdk
 
     def on_control_message(self, data: bytes) -> None:
         response = decode_response(data)
-        if response.op == OpCode.START:
+        if response.measurement_type == MeasurementType.SDK_MODE or response.op == OpCode.STOP:
+            if response.status not in LENIENT_STATUSES:
+                check_response(response, response.op)
+        elif response.op == OpCode.START:
             check_response(response, OpCode.START)
             factors = response.parameters.get(SettingType.FACTOR)
             self.factor = float(factors[0]) if factors else None
@@ -413,7 +438,7 @@ class PmdAccSession(StreamSession):
         elif response.op == OpCode.GET_SETTINGS:
             check_response(response, OpCode.GET_SETTINGS)
             self._check_offered(response.parameters)
-        elif response.status not in (Status.SUCCESS, Status.ALREADY_IN_STATE):
+        elif response.status not in LENIENT_STATUSES:
             check_response(response, response.op)
 
     def _check_offered(self, offered: Settings) -> None:
@@ -428,17 +453,19 @@ class PmdAccSession(StreamSession):
         return AccBatch(acc_g=acc_g, last_timestamp_ns=frame.timestamp_ns)
 
 
-def _profile(key: str, prefixes: tuple[str, ...], rates_hz, ranges_g, rate_hz, range_g, type0_in_g: bool):
+def _profile(key: str, prefixes: tuple[str, ...], rates_hz, ranges_g, rate_hz, range_g, type0_in_g: bool,
+             sdk_mode_above_hz: float | None = None):
     return DeviceProfile(key=key, family="polar-pmd", service_uuid=PMD_SERVICE_UUID, data_uuid=PMD_DATA_UUID,
-                         control_uuid=PMD_CONTROL_UUID, reply_uuid=PMD_CONTROL_UUID, name_prefixes=prefixes, rates_hz=rates_hz,
-                         ranges_g=ranges_g, default_rate_hz=rate_hz, default_range_g=range_g,
-                         open_session=lambda r, g: PmdAccSession(r, g, raw_type0_in_g=type0_in_g))
+                         control_uuid=PMD_CONTROL_UUID, reply_uuid=PMD_CONTROL_UUID, name_prefixes=prefixes,
+                         rates_hz=rates_hz, ranges_g=ranges_g, default_rate_hz=rate_hz, default_range_g=range_g,
+                         open_session=lambda r, g: PmdAccSession(r, g, raw_type0_in_g=type0_in_g,
+                                                                 sdk_mode_above_hz=sdk_mode_above_hz))
 
 
 POLAR_H10 = _profile("polar-h10", ("Polar H10",), (25.0, 50.0, 100.0, 200.0), (2.0, 4.0, 8.0), 200.0, 8.0, False)
 """H10: raw 16-bit frames in mG (PolarH10.md)."""
 POLAR_VERITY_SENSE = _profile("verity-sense", ("Polar Sense", "Polar Verity"), (26.0, 52.0, 104.0, 208.0, 416.0),
-                              (2.0, 4.0, 8.0, 16.0), 52.0, 8.0, True)
+                              (2.0, 4.0, 8.0, 16.0), 52.0, 8.0, True, sdk_mode_above_hz=VERITY_ONLINE_MAX_HZ)
 """Verity Sense: delta-compressed frames x factor; online rates above 52 Hz need SDK mode (PolarVeritySense.md)."""
 POLAR_OH1 = _profile("polar-oh1", ("Polar OH1",), (26.0, 52.0), (8.0,), 52.0, 8.0, True)
 

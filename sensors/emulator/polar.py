@@ -46,6 +46,8 @@ class EmulatedPolar(EmulatedWearable):
                  start_timestamp_ns: int = DEFAULT_START_TIMESTAMP_NS, refuse_start: pmd.Status | None = None,
                  **kwargs):
         self.delta_frames = profile.key in DELTA_FRAME_PROFILES
+        self.sdk_mode_above_hz = pmd.VERITY_ONLINE_MAX_HZ if profile.key == "verity-sense" else None
+        self.sdk_mode = False
         self.start_timestamp_ns = start_timestamp_ns
         self.refuse_start = refuse_start
         self._factor: float | None = None
@@ -69,6 +71,9 @@ class EmulatedPolar(EmulatedWearable):
 
     # ------------------------------------------------------------------ control point
 
+    def on_disconnected(self) -> None:
+        self.sdk_mode = False          # conservative: the client enters it again on every connection
+
     def _read_features(self, connection: Connection) -> bytes:
         other = pmd.MeasurementType.PPG if self.delta_frames else pmd.MeasurementType.ECG   # optical / chest strap
         return pmd.encode_features({pmd.MeasurementType.ACC, other})
@@ -89,17 +94,29 @@ class EmulatedPolar(EmulatedWearable):
         op, mtype = request.op, request.measurement_type
         if op not in (pmd.OpCode.GET_SETTINGS, pmd.OpCode.START, pmd.OpCode.STOP):
             return pmd.ControlResponse(op, mtype, pmd.Status.INVALID_OP_CODE), False
+        if mtype == pmd.MeasurementType.SDK_MODE and self.sdk_mode_above_hz is not None and op != pmd.OpCode.GET_SETTINGS:
+            entering = op == pmd.OpCode.START
+            status = pmd.Status.ALREADY_IN_STATE if self.sdk_mode == entering else pmd.Status.SUCCESS
+            self.sdk_mode = entering
+            return pmd.ControlResponse(op, mtype, status), False
         if mtype != pmd.MeasurementType.ACC:
             return pmd.ControlResponse(op, mtype, pmd.Status.NOT_SUPPORTED), False
         if op == pmd.OpCode.GET_SETTINGS:
             return pmd.ControlResponse(op, mtype, pmd.Status.SUCCESS, parameters=self._offered_settings()), False
         if op == pmd.OpCode.STOP:
+            status = pmd.Status.SUCCESS if self.is_streaming else pmd.Status.INVALID_STATE
             self.stop_stream()
-            return pmd.ControlResponse(op, mtype, pmd.Status.SUCCESS), False
+            return pmd.ControlResponse(op, mtype, status), False
         return self._start_response(request), True
 
+    def _online_rates_hz(self) -> tuple[int, ...]:
+        rates = [int(r) for r in self.profile.rates_hz]
+        if self.sdk_mode_above_hz is not None and not self.sdk_mode:
+            rates = [r for r in rates if r <= self.sdk_mode_above_hz]
+        return tuple(rates)
+
     def _offered_settings(self) -> pmd.Settings:
-        return {pmd.SettingType.SAMPLE_RATE: tuple(int(r) for r in self.profile.rates_hz),
+        return {pmd.SettingType.SAMPLE_RATE: self._online_rates_hz(),
                 pmd.SettingType.RESOLUTION: (16,),
                 pmd.SettingType.RANGE: tuple(int(g) for g in self.profile.ranges_g)}
 
@@ -113,7 +130,7 @@ class EmulatedPolar(EmulatedWearable):
             return refuse(pmd.Status.ALREADY_IN_STATE)
         rate = request.settings.get(pmd.SettingType.SAMPLE_RATE, (None,))[0]
         range_g = request.settings.get(pmd.SettingType.RANGE, (None,))[0]
-        if rate not in [int(r) for r in self.profile.rates_hz]:
+        if rate not in self._online_rates_hz():
             return refuse(pmd.Status.INVALID_SAMPLE_RATE)
         if range_g not in [int(g) for g in self.profile.ranges_g]:
             return refuse(pmd.Status.INVALID_RANGE)

@@ -197,6 +197,10 @@ class EmulatedWearable(ABC):
     def _on_disconnection(self, reason: int) -> None:
         self._connection = None
         self.stop_stream()
+        self.on_disconnected()
+
+    def on_disconnected(self) -> None:
+        """What the device forgets when the link goes (a family overrides; Movesense drops subscriptions)."""
 
     def on_write(self, connection: Connection, value: bytes) -> None:
         """A write to the command characteristic: `on_command`, unless a drop was injected for it."""
