@@ -11,8 +11,9 @@ from ..recording import Recording
 from .backend import VirtualAir
 from .polar import EmulatedPolar
 from .wearable import EmulatedWearable
+from .witmotion import EmulatedWitMotion
 
-EMULATORS: dict[str, type[EmulatedWearable]] = {cls.family: cls for cls in (EmulatedPolar,)}
+EMULATORS: dict[str, type[EmulatedWearable]] = {cls.family: cls for cls in (EmulatedPolar, EmulatedWitMotion)}
 """Emulator class by DeviceProfile.family."""
 
 
