@@ -243,6 +243,8 @@ class Recorder:
         self.clock.new_link()
         await client.start_notify(self.profile.data_uuid, on_data)
         await self._read_battery(client)
+        if self._next_index is not None:
+            session.resume_from(self._next_index)
         for command in session.start_commands():
             await self._command(client, session, command, responses, link_lost)
         self._last_data_s = asyncio.get_running_loop().time()
@@ -324,12 +326,13 @@ class Recorder:
     def _on_data(self, session: StreamSession, data: bytes) -> None:
         self._last_data_s = asyncio.get_running_loop().time()
         try:
-            placed = self.clock.place(session.decode(data), self._last_data_s)
+            batch = session.decode(data)
         except (FrameError, DeviceError) as exc:
             self.status.malformed_frames += 1
             self._event("malformed_frame", error=str(exc), bytes=len(data))
             return
-        self._append(placed)
+        if len(batch):       # empty: the notification completed no sample (half a WitMotion packet, a register reply)
+            self._append(self.clock.place(batch, self._last_data_s))
 
     def _append(self, placed: TimedSamples) -> None:
         """Journal the new part of a batch; a jump in the index becomes a gap record."""

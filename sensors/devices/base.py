@@ -16,6 +16,21 @@ import numpy as np
 from ..errors import DeviceError
 
 
+I16_FULL_SCALE = 32768
+"""A signed 16-bit accelerometer value spans +-32768 counts over +-range_g (Polar compressed, WitMotion, retrorun)."""
+
+
+def i16_counts_to_g(counts: np.ndarray, range_g: float) -> np.ndarray:
+    """Signed 16-bit counts at full scale +-`range_g` -> g (counts per g = 32768 / range_g)."""
+    return np.asarray(counts, dtype=np.float64) * (float(range_g) / I16_FULL_SCALE)
+
+
+def g_to_i16_counts(acc_g: np.ndarray, range_g: float) -> np.ndarray:
+    """g -> the nearest signed 16-bit count at full scale +-`range_g`, clipped (+range_g itself reads 32767)."""
+    counts = np.round(np.asarray(acc_g, dtype=np.float64) * (I16_FULL_SCALE / float(range_g)))
+    return np.clip(counts, -I16_FULL_SCALE, I16_FULL_SCALE - 1).astype(np.int64)
+
+
 class FrameError(DeviceError):
     """A notification that is not a valid frame of the device's format (truncated, unknown type, ...)."""
 
@@ -77,6 +92,13 @@ class StreamSession(ABC):
     @abstractmethod
     def stop_commands(self) -> list[Command]:
         """Writes that stop the stream."""
+
+    def resume_from(self, next_index: int) -> None:
+        """Called before start_commands() on a reconnection: the client holds every sample before `next_index`.
+
+        A device that buffers while the link is down and numbers its samples (the retrorun profile) can then
+        resend exactly what the client lacks, so notifications lost in flight are recovered too. Default: ignored.
+        """
 
     def is_reply(self, data: bytes) -> bool:
         """True when a notification on the data characteristic is a command reply, not samples (Movesense)."""

@@ -9,10 +9,13 @@ from ..devices.base import DeviceProfile
 from ..errors import InputError
 from ..recording import Recording
 from .backend import VirtualAir
+from .phone import EmulatedPhone
 from .polar import EmulatedPolar
 from .wearable import EmulatedWearable
+from .witmotion import EmulatedWitMotion
 
-EMULATORS: dict[str, type[EmulatedWearable]] = {cls.family: cls for cls in (EmulatedPolar,)}
+EMULATORS: dict[str, type[EmulatedWearable]] = {cls.family: cls for cls in (EmulatedPolar, EmulatedWitMotion,
+                                                                             EmulatedPhone)}
 """Emulator class by DeviceProfile.family."""
 
 

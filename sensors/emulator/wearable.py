@@ -119,6 +119,11 @@ class EmulatedWearable(ABC):
     def default_samples_per_frame(self) -> int:
         return 10
 
+    def notifications(self, frame: bytes) -> list[bytes]:
+        """How one encoded frame goes on the air: one notification, unless the model cuts its byte stream
+        elsewhere (a WitMotion packet may straddle two notifications, BLE.md B.4)."""
+        return [frame]
+
     def advertised_uuid(self) -> str:
         return self.profile.service_uuid
 
@@ -254,6 +259,27 @@ class EmulatedWearable(ABC):
     def is_streaming(self) -> bool:
         return self._task is not None
 
+    @property
+    def position(self) -> int:
+        """The index of the next sample to notify (every earlier one was sent or lost)."""
+        return self._position
+
+    def due_position(self) -> int:
+        """How many samples have fallen due on the device clock (0 before the first start)."""
+        if self._clock_start_s is None:
+            return 0
+        return min(self._due_position(asyncio.get_running_loop()), len(self._counts))
+
+    def seek(self, position: int) -> None:
+        """Continue from sample `position` when the stream next starts.
+
+        Back: a replaying device resends what a client says it lacks (also what was lost in flight when the
+        link dropped, which the device cannot know). Forward: it skips what it no longer holds (counted lost).
+        """
+        position = min(max(0, int(position)), len(self._counts))
+        self.lost_samples += max(0, position - self._position)
+        self._position = position
+
     # ------------------------------------------------------------------ streaming
 
     def _due_position(self, loop: asyncio.AbstractEventLoop) -> int:
@@ -281,7 +307,8 @@ class EmulatedWearable(ABC):
     async def _send(self, connection: Connection, first: int, end: int) -> None:
         counts = self._counts[first:end]
         for frame in self._frames(first, counts, connection.att_mtu - 3):
-            await self._device.notify_subscriber(connection, self.data_characteristic, frame.data)
+            for notification in self.notifications(frame.data):
+                await self._device.notify_subscriber(connection, self.data_characteristic, notification)
             self.sent.index.append(np.arange(first + frame.lo, first + frame.hi))
             self.sent.acc_g.append(self.to_g(counts[frame.lo:frame.hi]))
 
