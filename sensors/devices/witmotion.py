@@ -307,7 +307,7 @@ class WitMotionSession(StreamSession):
 WITMOTION = DeviceProfile(
     key="witmotion", family="witmotion", service_uuid=WIT_SERVICE_UUID, data_uuid=WIT_DATA_UUID,
     control_uuid=WIT_WRITE_UUID, name_prefixes=("WT901", "BWT901"), rates_hz=RUNNING_RATES_HZ,
-    ranges_g=(ACC_RANGE_G,), default_rate_hz=100.0, default_range_g=ACC_RANGE_G, open_session=WitMotionSession)
+    ranges_g=(ACC_RANGE_G,), default_rate_hz=100.0, default_range_g=ACC_RANGE_G, open_session=WitMotionSession, host_clocked=True)
 """BWT901BLE, WT901BLECL and WT9011DCL (BLE 5.0): one protocol, fixed +-16 g, host-clocked."""
 
 PROFILES = (WITMOTION,)
