@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from ..errors import DeviceError
 from .base import AccBatch, Command, ControlPointError, DeviceProfile, FrameError, StreamSession
+from .movesense import PROFILES as _MOVESENSE_PROFILES
 from .polar_pmd import PROFILES as _POLAR_PROFILES
 
-PROFILES: dict[str, DeviceProfile] = {p.key: p for p in _POLAR_PROFILES}
+PROFILES: dict[str, DeviceProfile] = {p.key: p for p in (*_POLAR_PROFILES, *_MOVESENSE_PROFILES)}
 """Every supported model by its command-line key (`--profile`, `--emulate`)."""
 
 
