@@ -3,7 +3,7 @@
 Wire format (BLE.md part B.2, read from alexisduque/movesense-device-lib, a mirror of movesense-device-lib:
 samples/gatt_sensordata_app/GATTSensorDataClient.cpp and python_client/movesense_sensor_data.py; summarised
 in docs/ble.md). GSP needs the gatt_sensordata_app firmware sample, or a firmware with GSP built in.
-All integers little-endian. Every function here is a pure function of bytes; malformed input raises
+All integers little-endian (but see the status below). Every function here is a pure function of bytes; malformed input raises
 FrameError, a refusal ControlPointError, never anything else.
 
 Commands (written to ...0001): [u8 command][u8 client reference, not 0][payload]:
@@ -12,8 +12,8 @@ Notifications (on ...0002, replies and data alike): [u8 type][u8 reference][...]
     type 1 COMMAND_RESULT: an HTTP-like status (200 OK; 507 = no free subscription slot), or, answering
            HELLO, the five ASCII bytes "Hello";
     type 2 DATA: the resource's data; for /Meas/Acc/{rate}: [u32 timestamp ms][N x (f32 x, y, z)] in m/s^2;
-    type 3 DATA_PART2: a continuation of a DATA packet too large for one notification (newer firmware; its
-           layout is not in our sources, so it is rejected as a FrameError, see `decode_acc_frame`).
+    type 3 DATA_PART2: in the firmware sample (at c9c1226) the second half of a logbook transfer
+           (`03 ref [u32 offset][bytes]`), never of a measurement subscription: rejected as a FrameError.
 The status is not consistently encoded: the firmware sample writes 507 as the bytes 01 FB (big-endian) and
 answers INIT_OFFLINE with the single byte 200; other implementations write a little-endian u16. So
 `decode_result` reads whichever order gives an HTTP status (100-599; for every standard code only one
@@ -208,9 +208,9 @@ def message_type(data: bytes) -> int | None:
 def decode_acc_frame(data: bytes) -> AccFrame:
     """Decode one /Meas/Acc DATA notification; FrameError for anything else.
 
-    DATA_PART2 (type 3) is rejected: our sources name it but do not give its layout, and a half-understood
-    continuation would journal wrong samples. A rejected frame is counted; the sample clock turns the samples
-    it held into a gap. It only occurs when a packet outgrows the link's MTU (high rates on old phones).
+    DATA_PART2 (type 3) is rejected: the firmware sample uses it only to split logbook transfers, and a
+    continuation we cannot place would journal wrong samples. A rejected frame is counted; were it ever part of
+    our stream, the sample clock would turn the samples it held into a gap.
     """
     data = bytes(data)
     kind = message_type(data)
