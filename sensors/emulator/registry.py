@@ -9,10 +9,13 @@ from ..devices.base import DeviceProfile
 from ..errors import InputError
 from ..recording import Recording
 from .backend import VirtualAir
+from .metawear import EmulatedMetaWear
+from .movesense import EmulatedMovesense
 from .polar import EmulatedPolar
 from .wearable import EmulatedWearable
 
-EMULATORS: dict[str, type[EmulatedWearable]] = {cls.family: cls for cls in (EmulatedPolar,)}
+EMULATORS: dict[str, type[EmulatedWearable]] = {
+    cls.family: cls for cls in (EmulatedPolar, EmulatedMovesense, EmulatedMetaWear)}
 """Emulator class by DeviceProfile.family."""
 
 
