@@ -44,6 +44,7 @@ def test_documented_commands():
     ("01 63 00 c8", True, 200), ("01 63 c8 00", True, 200),
     ("01 63 c8", True, 200),                    # INIT_OFFLINE's single-byte 200u
     ("01 63 01 94 00 00", False, 404),          # trailing bytes (a GET's payload) ignored
+    ("01 63 02 01", False, 513),                # both orders are in 100-599: big-endian, as our encoder writes
 ])
 def test_command_results(reply, ok, status):
     result = gsp.decode_result(bytes.fromhex(reply))

@@ -177,9 +177,10 @@ def decode_result(data: bytes) -> CommandResult:
 
 
 def status_either_order(two_bytes: bytes) -> int:
-    """The u16 status in whichever byte order makes it an HTTP status (little-endian when both or neither do)."""
-    little, big = STATUS_LITTLE_ENDIAN.unpack(two_bytes)[0], STATUS_BIG_ENDIAN.unpack(two_bytes)[0]
-    return big if is_http_status(big) and not is_http_status(little) else little
+    """The u16 status big-endian (as the firmware sample writes it) when that is an HTTP status, else
+    little-endian. Both orders give one only for 257, 258, 513 and 514, none of them a status in use."""
+    big = STATUS_BIG_ENDIAN.unpack(two_bytes)[0]
+    return big if is_http_status(big) else STATUS_LITTLE_ENDIAN.unpack(two_bytes)[0]
 
 
 def is_http_status(value: int) -> bool:
