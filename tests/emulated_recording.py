@@ -27,7 +27,8 @@ async def record_emulated(tmp_path, profile, rate_hz, seconds, *, speed=20.0, fa
     run = simulate("shank", "backward", sampling_rate_hz=rate_hz, duration_s=seconds + 1, seed=2)
     air, device = await start_emulated(profile, run.recording, speed=speed, **emulator_kwargs)
     found, _ = await find_device(None, profile, scanner_kwargs={"backend": BumbleScanner, "air": air})
-    with JournalWriter(tmp_path / "run.rrj", sampling_rate_hz=rate_hz, placement="shank", device=profile.key) as journal:
+    journal_path = tmp_path / "run.rrj"
+    with JournalWriter(journal_path, sampling_rate_hz=rate_hz, placement="shank", device=profile.key) as journal:
         recorder = Recorder(profile, journal, duration_s=seconds, rate_hz=rate_hz, range_g=range_g,
                             wall_limit_s=WALL_LIMIT_S, client_kwargs={"backend": BumbleClient, "air": air},
                             device_speed=speed if host_clocked else 1.0)
@@ -39,7 +40,7 @@ async def record_emulated(tmp_path, profile, rate_hz, seconds, *, speed=20.0, fa
         finally:
             task.cancel()
             await device.stop()
-    return result, device, recover(tmp_path / "run.rrj")
+    return result, device, recover(journal_path)
 
 
 def sent_before(device, n_samples):

@@ -31,7 +31,8 @@ def test_documented_commands():
     assert gsp.subscribe_command(0x63, "/Meas/Acc/104") == b"\x01\x63/Meas/Acc/104"
     assert gsp.unsubscribe_command(0x63) == bytes.fromhex("02 63")
     assert gsp.hello_command(1) == bytes.fromhex("00 01")
-    assert gsp.decode_command(b"\x01\x63/Meas/Acc/104") == gsp.GspCommand(gsp.CommandCode.SUBSCRIBE, 0x63, "/Meas/Acc/104")
+    subscribe = gsp.GspCommand(gsp.CommandCode.SUBSCRIBE, 0x63, "/Meas/Acc/104")
+    assert gsp.decode_command(b"\x01\x63/Meas/Acc/104") == subscribe
     assert gsp.acc_rate_of("/Meas/Acc/104") == 104 and gsp.acc_rate_of("/Meas/Gyro/104") is None
     with pytest.raises(DeviceError):
         gsp.hello_command(0)                      # references are never 0
@@ -69,7 +70,8 @@ def test_handshake_subscribes_then_says_hello_and_unsubscribes_unanswered():
     assert subscribe.data == b"\x01\x63/Meas/Acc/208" and not subscribe.expects_reply
     assert hello.data == bytes.fromhex("00 01") and hello.expects_reply
     assert [(c.data, c.expects_reply) for c in session.stop_commands()] == [(bytes.fromhex("02 63"), False)]
-    assert session.is_reply(bytes.fromhex("01 01 48 65 6c 6c 6f")) and not session.is_reply(data_frame(0x63, 0, [(0, 0, 0)]))
+    assert session.is_reply(bytes.fromhex("01 01 48 65 6c 6c 6f"))
+    assert not session.is_reply(data_frame(0x63, 0, [(0, 0, 0)]))
 
 
 def test_data_vector_in_g_and_the_timestamp_marks_the_first_sample():
@@ -192,7 +194,8 @@ from emulated_recording import (drop_link_at, gap_samples, received_indices, rec
                                 send_raw_at, sent_before)
 
 
-@pytest.mark.parametrize("rate_hz, ack_subscribe, per_packet", [(104.0, False, 8), (104.0, True, 8), (416.0, False, 12)],
+@pytest.mark.parametrize("rate_hz, ack_subscribe, per_packet",
+                         [(104.0, False, 8), (104.0, True, 8), (416.0, False, 12)],
                          ids=["firmware-sample", "acknowledging", "416Hz"])
 def test_a_clean_session_arrives_complete(tmp_path, rate_hz, ack_subscribe, per_packet):
     n = int(rate_hz * 10)
@@ -284,6 +287,7 @@ def test_retrorun_record_emulates_a_movesense(tmp_path, capsys):
 def test_retrorun_record_refuses_another_movesense_range_with_exit_2(tmp_path, capsys):
     from analyzer.cli import main
 
-    code = main(["record", "--emulate", "movesense", "--range-g", "16", "--seconds", "1", "-o", str(tmp_path / "x.csv")])
+    code = main(["record", "--emulate", "movesense", "--range-g", "16", "--seconds", "1",
+                 "-o", str(tmp_path / "x.csv")])
     assert code == 2 and "cannot be set over GSP" in capsys.readouterr().err
     assert not (tmp_path / "x.csv").exists()

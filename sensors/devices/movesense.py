@@ -3,8 +3,8 @@
 Wire format (BLE.md part B.2, read from alexisduque/movesense-device-lib, a mirror of movesense-device-lib:
 samples/gatt_sensordata_app/GATTSensorDataClient.cpp and python_client/movesense_sensor_data.py; summarised
 in docs/ble.md). GSP needs the gatt_sensordata_app firmware sample, or a firmware with GSP built in.
-All integers little-endian (but see the status below). Every function here is a pure function of bytes; malformed input raises
-FrameError, a refusal ControlPointError, never anything else.
+All integers little-endian (but see the status below). Every function here is a pure function of bytes;
+malformed input raises FrameError, a refusal ControlPointError, never anything else.
 
 Commands (written to ...0001): [u8 command][u8 client reference, not 0][payload]:
     HELLO 0 (no payload), SUBSCRIBE 1 (ASCII resource path), UNSUBSCRIBE 2 (the subscription's reference).

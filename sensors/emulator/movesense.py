@@ -17,7 +17,7 @@ sensor streams at by default.
 from __future__ import annotations
 
 import numpy as np
-from bumble.gatt import Characteristic, CharacteristicValue
+from bumble.gatt import Characteristic
 
 from ..devices import movesense as gsp
 from ..devices.base import DeviceProfile, FrameError
