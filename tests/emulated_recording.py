@@ -71,3 +71,13 @@ def sent_first(device, n_samples):
 def lost_by_gaps(recording) -> int:
     """Samples the recording's gaps stand for (a gap spans from the last sample before to the first after)."""
     return sum(round((end - start) * recording.sampling_rate_hz) - 1 for start, end in recording.gaps)
+
+
+def gap_samples(gap, rate_hz):
+    """Samples missing in one recording gap (start_s, end_s): the last sample before it and the first after."""
+    start_s, end_s = gap
+    return round((end_s - start_s) * rate_hz) - 1
+
+
+def received_indices(rec, rate_hz):
+    return np.round(rec.time_s * rate_hz).astype(int)

@@ -9,13 +9,15 @@ from ..devices.base import DeviceProfile
 from ..errors import InputError
 from ..recording import Recording
 from .backend import VirtualAir
+from .metawear import EmulatedMetaWear
+from .movesense import EmulatedMovesense
 from .phone import EmulatedPhone
 from .polar import EmulatedPolar
 from .wearable import EmulatedWearable
 from .witmotion import EmulatedWitMotion
 
-EMULATORS: dict[str, type[EmulatedWearable]] = {cls.family: cls for cls in (EmulatedPolar, EmulatedWitMotion,
-                                                                             EmulatedPhone)}
+EMULATORS: dict[str, type[EmulatedWearable]] = {
+    cls.family: cls for cls in (EmulatedPolar, EmulatedMovesense, EmulatedMetaWear, EmulatedWitMotion, EmulatedPhone)}
 """Emulator class by DeviceProfile.family."""
 
 

@@ -61,6 +61,9 @@ class EmulatedWearable(ABC):
 
     family: str = ""
     """The DeviceProfile.family this class emulates."""
+    full_frames_only: bool = False
+    """The model only ever notifies whole frames of `samples_per_frame` (MetaWear's packed stream: always 3),
+    so the recording's last few samples that do not fill one are never sent (a real device would wait)."""
 
     def __init__(self, air: VirtualAir, profile: DeviceProfile, recording: Recording, *, name: str | None = None,
                  speed: float = 1.0, samples_per_frame: int | None = None, replay_backlog: bool = False,
@@ -296,6 +299,8 @@ class EmulatedWearable(ABC):
         self.streaming.set()
         while self._position < len(self._counts):
             end = min(self._position + self.samples_per_frame, len(self._counts))
+            if self.full_frames_only and end - self._position < self.samples_per_frame:
+                break
             due_s = self._clock_start_s + end / (self._rate_hz * self.speed)
             await asyncio.sleep(max(0.0, due_s - loop.time()))
             await self._send(connection, self._position, end)
