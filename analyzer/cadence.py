@@ -23,6 +23,8 @@ from .steps import MAX_STEP_INTERVAL_S
 
 NO_IMPACT = "no acceleration: impact not available"
 """What reports and summaries say where a session from a cadence file has no impact."""
+NO_IMPACT_SENTENCE = "No acceleration: impact not available (a cadence file from a foot pod)."
+"""The same, as the report's impact finding and note."""
 CADENCE_NOTE = f"a cadence file (foot pod): steps placed from the reported cadence; {NO_IMPACT}"
 
 

@@ -24,7 +24,7 @@ from sensors.cadence import CadenceTrack
 
 from . import __version__
 from .analysis import Analysis, sensor_range_g
-from .cadence import NO_IMPACT
+from .cadence import NO_IMPACT_SENTENCE
 from .figures import (Balance, balance_figure, cadence_over_time, impact_distribution, impact_over_time,
                       leg_balance, png_bytes)
 from .guidance import Finding, Rules, Verdict, build_baseline, evaluate, load_rules
@@ -140,8 +140,7 @@ def prepare_session(name: str, recording: Recording, analysis: Analysis, directi
 def cadence_only(verdict: Verdict) -> Verdict:
     """The verdict of a cadence file: its cadence findings, and for impact only that there is none (the
     impact, placement and sampling-rate notes concern acceleration)."""
-    none = Finding("impact-no-acceleration", "impact", "info",
-                   f"{NO_IMPACT[0].upper() + NO_IMPACT[1:]} (a cadence file from a foot pod).", ())
+    none = Finding("impact-no-acceleration", "impact", "info", NO_IMPACT_SENTENCE, ())
     return replace(verdict, findings=(none,) + tuple(f for f in verdict.findings if f.topic == "cadence"))
 
 
@@ -286,8 +285,7 @@ def session_html(r: SessionReport, rules: Rules) -> str:
     figs = {name: figure_img(r.png(name), name, FIGURE_ALT.get(name, name)) for name in r.figures}
     impact = (["<h3>Impact per step</h3>", figs["impact_over_time"],
                "<h3>Impact distribution</h3>", figs["impact_distribution"]] if "impact_over_time" in figs
-              else ["<h3>Impact</h3>", f'<p class="note no-impact">{_e(NO_IMPACT[0].upper() + NO_IMPACT[1:])} '
-                    "(a cadence file from a foot pod).</p>"])
+              else ["<h3>Impact</h3>", f'<p class="note no-impact">{_e(NO_IMPACT_SENTENCE)}</p>'])
     return "".join([
         f'<section class="session"><h2>{_e(r.name)}</h2>', _header_html(r),
         "<h3>Verdict</h3>", _verdict_html(r.verdict, rules), *impact,

@@ -26,9 +26,9 @@ from bleak.exc import BleakError
 from bleak_retry_connector import establish_connection
 
 from .devices.base import AccBatch, CadenceReading, Command, ControlPointError, DeviceProfile, FrameError, StreamSession
-from .recording import GAP_FACTOR
 from .errors import DeviceError
 from .journal import JournalGap, JournalWriter
+from .recording import GAP_FACTOR
 
 log = logging.getLogger(__name__)
 

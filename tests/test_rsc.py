@@ -271,3 +271,8 @@ def test_history_and_trends_take_cadence_files(pod_csv, tmp_path, capsys):
     assert "1 sessions, foot sensor" in capsys.readouterr().out
     assert f"<td>{record.id}</td>" in (tmp_path / "t.html").read_text()
 
+
+
+def test_live_refuses_a_foot_pod(tmp_path, capsys):
+    assert main(["live", "--emulate", "rsc", "-o", str(tmp_path / "pod.csv")]) == 2
+    assert "cadence only" in capsys.readouterr().err
