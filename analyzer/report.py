@@ -2,7 +2,8 @@
 phone) with the header, the plain-language verdict against the guidance rules, figures, per-interval table,
 left/right balance and the sources of every threshold.
 
-`prepare_session` computes everything for one recording; `report_html` renders one or more of them.
+`prepare_session` computes everything for one recording; `report_html` renders one or more of them. A
+foot pod's cadence file (sensors.cadence) is reported the same way, without the impact parts.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import base64
 import html
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Sequence
 
@@ -19,12 +20,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sensors import Recording
+from sensors.cadence import CadenceTrack
 
 from . import __version__
 from .analysis import Analysis, sensor_range_g
+from .cadence import NO_IMPACT_SENTENCE
 from .figures import (Balance, balance_figure, cadence_over_time, impact_distribution, impact_over_time,
                       leg_balance, png_bytes)
-from .guidance import Rules, Verdict, build_baseline, evaluate, load_rules
+from .guidance import Finding, Rules, Verdict, build_baseline, evaluate, load_rules
 from .session import SessionStats, session_stats
 
 INTERVAL_BLOCK_S = 300.0
@@ -55,18 +58,23 @@ class SessionReport:
         return self._png[name]
 
 
-def recording_info(recording: Recording, analysis: Analysis) -> dict[str, str]:
+def recording_info(recording: Recording | CadenceTrack, analysis: Analysis) -> dict[str, str]:
     """Header facts: date, sampling rate and range, gaps, clipping."""
     meta = recording.metadata or {}
-    sim = meta.get("simulator")
+    if isinstance(recording, CadenceTrack):
+        sim, seen_range = None, float("nan")
+        meta = {**meta, "range_g": None}
+    else:
+        sim, seen_range = meta.get("simulator"), sensor_range_g(recording)
     if isinstance(sim, str):
         try:
             sim = json.loads(sim)
         except ValueError:
             sim = {}
     stated_range = meta.get("range_g") or (sim.get("range_g") if isinstance(sim, dict) else None)
-    seen_range = sensor_range_g(recording)
-    if stated_range:
+    if isinstance(recording, CadenceTrack):
+        range_text = "no acceleration (cadence file)"
+    elif stated_range:
         range_text = f"±{float(stated_range):g} g (stated)"
     elif math.isfinite(seen_range):
         range_text = f"±{seen_range:.1f} g (saturation seen)"
@@ -117,6 +125,8 @@ def prepare_session(name: str, recording: Recording, analysis: Analysis, directi
     stats = session_stats(analysis, direction, direction_source, warmup_s)
     baseline = build_baseline(history, direction, stats.placement, rules)
     verdict = evaluate(stats, baseline, rules)
+    if isinstance(recording, CadenceTrack):
+        verdict = cadence_only(verdict)
     steps = analysis.steps
     min_steps = int(rules.value("min_steps"))
     report = SessionReport(name=name, recording_info=recording_info(recording, analysis), stats=stats,
@@ -127,13 +137,22 @@ def prepare_session(name: str, recording: Recording, analysis: Analysis, directi
     return report
 
 
+def cadence_only(verdict: Verdict) -> Verdict:
+    """The verdict of a cadence file: its cadence findings, and for impact only that there is none (the
+    impact, placement and sampling-rate notes concern acceleration)."""
+    none = Finding("impact-no-acceleration", "impact", "info", NO_IMPACT_SENTENCE, ())
+    return replace(verdict, findings=(none,) + tuple(f for f in verdict.findings if f.topic == "cadence"))
+
+
 def session_figures(steps: pd.DataFrame, verdict: Verdict, rules: Rules) -> dict[str, Figure]:
     """The report's figures by name (also the PNG file stems of --figures)."""
     warmup_s, rolling = verdict.stats.warmup_s, int(rules.value("rolling_steps"))
     base_g = verdict.baseline.impact_g_median
-    figures = {"impact_over_time": impact_over_time(steps, verdict.targets, warmup_s, rolling, base_g),
-               "impact_distribution": impact_distribution(steps, warmup_s, verdict.targets, base_g),
-               "cadence_over_time": cadence_over_time(steps, verdict.targets, warmup_s, rolling)}
+    figures = {}
+    if steps["impact_g"].notna().any():          # none from a cadence file
+        figures = {"impact_over_time": impact_over_time(steps, verdict.targets, warmup_s, rolling, base_g),
+                   "impact_distribution": impact_distribution(steps, warmup_s, verdict.targets, base_g)}
+    figures["cadence_over_time"] = cadence_over_time(steps, verdict.targets, warmup_s, rolling)
     balance = balance_figure(steps, warmup_s, int(rules.value("min_steps")))
     if balance is not None:
         figures["balance"] = balance
@@ -264,11 +283,12 @@ def _balance_html(r: SessionReport) -> str:
 
 def session_html(r: SessionReport, rules: Rules) -> str:
     figs = {name: figure_img(r.png(name), name, FIGURE_ALT.get(name, name)) for name in r.figures}
+    impact = (["<h3>Impact per step</h3>", figs["impact_over_time"],
+               "<h3>Impact distribution</h3>", figs["impact_distribution"]] if "impact_over_time" in figs
+              else ["<h3>Impact</h3>", f'<p class="note no-impact">{_e(NO_IMPACT_SENTENCE)}</p>'])
     return "".join([
         f'<section class="session"><h2>{_e(r.name)}</h2>', _header_html(r),
-        "<h3>Verdict</h3>", _verdict_html(r.verdict, rules),
-        "<h3>Impact per step</h3>", figs.get("impact_over_time", ""),
-        "<h3>Impact distribution</h3>", figs.get("impact_distribution", ""),
+        "<h3>Verdict</h3>", _verdict_html(r.verdict, rules), *impact,
         "<h3>Cadence</h3>", figs.get("cadence_over_time", ""),
         "<h3>Intervals</h3>", _intervals_html(r.intervals),
         "<h3>Left/right balance</h3>", _balance_html(r), figs.get("balance", ""),

@@ -5,8 +5,10 @@ import math
 from pathlib import Path
 
 from sensors import Recording
+from sensors.cadence import CadenceTrack
 
 from .analysis import Analysis
+from .cadence import CADENCE_NOTE, NO_IMPACT
 
 
 def _clock(seconds: float) -> str:
@@ -22,20 +24,23 @@ def _num(value: float, fmt: str, unit: str) -> str:
 def summary_text(path: Path | str, rec: Recording, result: Analysis) -> str:
     s = result.summary
     gaps = "none" if not s.gap_count else f"{s.gap_count}, {s.gap_duration_s:.1f} s in all"
+    cadence_file = isinstance(rec, CadenceTrack)
     lines = [
         f"{path}",
         f"  placement   {s.placement}",
-        f"  samples     {len(rec)} at {s.sampling_rate_hz:.1f} Hz over {_clock(s.duration_s)} (gaps: {gaps})",
-        f"  units       {rec.metadata.get('unit_conversion', 'g')}",
+        f"  {'readings' if cadence_file else 'samples '}    {len(rec)} at {s.sampling_rate_hz:.1f} Hz over "
+        f"{_clock(s.duration_s)} (gaps: {gaps})",
+        "  units       " + ("cadence file (foot pod)" if cadence_file else str(rec.metadata.get('unit_conversion', 'g'))),
         f"  steps       {s.step_count}" + (f" ({s.estimated_step_count} of the other foot estimated)"
                                            if s.estimated_step_count else ""),
         f"  running     {_clock(s.running_duration_s)} ({s.running_step_count} steps"
         + (f" in {s.running_interval_count} interval(s), {s.turn_count} turn(s))" if s.running_interval_count else ")"),
         f"  cadence     {_num(s.cadence_spm, '.1f', 'steps/min')} (median while running)",
+        f"  impact      {NO_IMPACT}" if cadence_file else
         f"  impact      {_num(s.impact_g_median, '.2f', 'g')} median, {_num(s.impact_g_p90, '.2f', 'g')} p90"
         " (peak resultant within 100 ms of contact)",
     ]
     if math.isfinite(s.contact_ms_median):
         lines.append(f"  contact     {s.contact_ms_median:.0f} ms median, flight {_num(s.flight_ms_median, '.0f', 'ms')}")
-    lines += [f"  note: {n}" for n in s.notes]
+    lines += [f"  note: {n}" for n in s.notes if n != CADENCE_NOTE]
     return "\n".join(lines)

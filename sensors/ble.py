@@ -7,7 +7,8 @@ The supervisor: connect (with backoff) -> subscribe -> configure and start (cont
 stream, until the session's duration is reached. A disconnect callback or a silent link (no data for
 `watchdog_s`) ends the stream; it then reconnects, re-subscribes and restarts, for as long as the session
 lasts. Sample indices come from the device (a counter, or its timestamps at the nominal rate), so every
-lost stretch is journaled as a gap with its exact length.
+lost stretch is journaled as a gap with its exact length. A profile without acceleration (an RSC foot pod)
+sends readings instead: each is journaled at its host arrival time (device seconds since the first).
 """
 from __future__ import annotations
 
@@ -24,9 +25,10 @@ from bleak.backends.device import BLEDevice
 from bleak.exc import BleakError
 from bleak_retry_connector import establish_connection
 
-from .devices.base import AccBatch, Command, ControlPointError, DeviceProfile, FrameError, StreamSession
+from .devices.base import AccBatch, CadenceReading, Command, ControlPointError, DeviceProfile, FrameError, StreamSession
 from .errors import DeviceError
 from .journal import JournalGap, JournalWriter
+from .recording import GAP_FACTOR
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +164,7 @@ class Recorder:
         """Set while samples flow (tests await it to inject faults at the right moment)."""
         self._next_index: int | None = None
         self._last_time_s: float | None = None
+        self._first_reading_s: float | None = None
         self._end_index = round(duration_s * self.rate_hz) if math.isfinite(duration_s) else 2 ** 62
         self._last_data_s = 0.0
         self._responses: asyncio.Queue[bytes] = asyncio.Queue()
@@ -326,13 +329,35 @@ class Recorder:
     def _on_data(self, session: StreamSession, data: bytes) -> None:
         self._last_data_s = asyncio.get_running_loop().time()
         try:
-            batch = session.decode(data)
+            decoded = session.decode(data)
         except (FrameError, DeviceError) as exc:
             self.status.malformed_frames += 1
             self._event("malformed_frame", error=str(exc), bytes=len(data))
             return
-        if len(batch):       # empty: the notification completed no sample (half a WitMotion packet, a register reply)
-            self._append(self.clock.place(batch, self._last_data_s))
+        if isinstance(decoded, CadenceReading):
+            self._append_reading(decoded, self._last_data_s)
+        elif len(decoded):   # empty: the notification completed no sample (half a WitMotion packet, a register reply)
+            self._append(self.clock.place(decoded, self._last_data_s))
+
+    def _append_reading(self, reading: CadenceReading, arrival_s: float) -> None:
+        """Journal a reading at its arrival, in device seconds since the first reading; a pause of more
+        than GAP_FACTOR periods counts as a gap (the readings due meanwhile as lost)."""
+        if self._first_reading_s is None:
+            self._first_reading_s = arrival_s
+        time_s = (arrival_s - self._first_reading_s) * self.clock.host_speed
+        index = round(time_s * self.rate_hz)           # the reading's place on the nominal grid
+        if index >= self._end_index:
+            self.done.set()
+            return
+        if self._last_time_s is not None and time_s - self._last_time_s > GAP_FACTOR / self.rate_hz:
+            self.status.gaps += 1
+            self.status.lost_samples += round((time_s - self._last_time_s) * self.rate_hz) - 1
+        self.journal.append_cadence(time_s, reading)
+        self.status.samples += 1
+        self._last_time_s = time_s
+        self.streaming.set()
+        if index + 1 >= self._end_index:
+            self.done.set()
 
     def _append(self, placed: TimedSamples) -> None:
         """Journal the new part of a batch; a jump in the index becomes a gap record."""

@@ -49,6 +49,11 @@ def load(path: str | Path, *, unit: str | None = None, placement: str | None = N
     unit = unit if unit is not None else units
     if not path.exists():
         raise InputError("no such file", path=path)
+    if path.suffix != BINARY_SUFFIX:
+        from .cadence import is_cadence_file
+        if is_cadence_file(path):
+            raise InputError("a cadence track (foot pod readings), not an acceleration recording", path=path,
+                             expected="an acceleration recording (read cadence files with sensors.cadence.load_cadence)")
     if format != "canonical" and path.suffix != BINARY_SUFFIX:
         from .importers import claims, read
         if format is not None or columns is not None or claims(path):

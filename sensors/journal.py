@@ -8,7 +8,10 @@ A journal is an append-only binary file (docs/ble.md, "The journal")::
 Kinds: HEADER (JSON: placement, device, sampling_rate_hz, start_time, metadata), SAMPLES (a frame of
 consecutive samples: first sample index u64, count u32, then count float64 times and count x 3 float64
 accelerations in g), GAP (start_s f64, end_s f64, lost_samples u64, then a UTF-8 reason), EVENT (JSON: a
-disconnect, a reconnect, a malformed frame...) and END (a clean close). Every record is written with one
+disconnect, a reconnect, a malformed frame...), END (a clean close) and CADENCE (one reading of a profile
+without acceleration, an RSC foot pod: time_s, cadence_spm, speed_mps, stride_m, distance_m as f64, NaN
+when not sent, then running i8: 1, 0, or -1 when not stated). A journal of CADENCE records recovers as a
+cadence track (sensors.cadence) instead of a recording. Every record is written with one
 `os.write` (no user-space buffer, so a killed process loses nothing already appended) and the file is
 fsync'd at least every `fsync_interval_s` (so a crashed machine loses at most that long).
 
@@ -29,6 +32,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from .cadence import DEFAULT_PLACEMENT, CadenceTrack, readings_track
+from .devices.base import CadenceReading
 from .errors import InputError
 from .recording import PLACEMENTS, Recording, check_placement
 
@@ -38,6 +43,7 @@ RECORD_HEAD = struct.Struct("<2sBI")      # sync, kind, payload length
 RECORD_CRC = struct.Struct("<I")
 SAMPLES_HEAD = struct.Struct("<QI")       # first sample index, sample count
 GAP_HEAD = struct.Struct("<ddQ")          # start_s, end_s, lost samples
+CADENCE_RECORD = struct.Struct("<5db")    # time_s, cadence_spm, speed_mps, stride_m, distance_m, running
 MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
 """A record longer than this is corruption, not data (a frame is a few hundred samples at most)."""
 
@@ -53,6 +59,7 @@ class RecordKind(IntEnum):
     GAP = 3
     EVENT = 4
     END = 5
+    CADENCE = 6
 
 
 @dataclass(frozen=True)
@@ -67,9 +74,10 @@ class JournalGap:
 
 @dataclass
 class RecoveredJournal:
-    """What a journal holds: the recording, and how cleanly it was written."""
+    """What a journal holds: the recording (or, from a profile without acceleration, the cadence track), and
+    how cleanly it was written."""
 
-    recording: Recording
+    recording: Recording | None
     clean_end: bool
     """True when the recorder closed the journal (an END record); False after a crash or kill."""
     gap_records: list[JournalGap]
@@ -78,6 +86,13 @@ class RecoveredJournal:
     """Samples received twice (a device replaying its backlog) and kept once."""
     discarded_bytes: int
     """Bytes of torn or corrupted records that were skipped."""
+    cadence: CadenceTrack | None = None
+    """The readings of a journal of CADENCE records (then `recording` is None)."""
+
+    @property
+    def track(self) -> Recording | CadenceTrack:
+        """What the journal recorded: the recording, else the cadence track."""
+        return self.recording if self.recording is not None else self.cadence
 
 
 # --------------------------------------------------------------------------------------------- writing
@@ -100,6 +115,16 @@ def encode_samples(first_index: int, time_s: np.ndarray, acc_g: np.ndarray) -> b
 
 def encode_gap(gap: JournalGap) -> bytes:
     return GAP_HEAD.pack(gap.start_s, gap.end_s, gap.lost_samples) + gap.reason.encode()
+
+
+def encode_cadence(time_s: float, reading: CadenceReading) -> bytes:
+    """The payload of a CADENCE record."""
+    def f(value: float | None) -> float:
+        return float("nan") if value is None else float(value)
+
+    running = -1 if reading.running is None else int(bool(reading.running))
+    return CADENCE_RECORD.pack(float(time_s), f(reading.cadence_spm), f(reading.speed_mps), f(reading.stride_m),
+                               f(reading.distance_m), running)
 
 
 class JournalWriter:
@@ -135,6 +160,11 @@ class JournalWriter:
         payload = encode_samples(first_index, time_s, acc_g)
         self._write(encode_record(RecordKind.SAMPLES, payload))
         self.samples_written += len(np.atleast_1d(time_s))
+        self._maybe_sync()
+
+    def append_cadence(self, time_s: float, reading: CadenceReading) -> None:
+        """Append one reading of a profile without acceleration, at `time_s` from the first."""
+        self._write(encode_record(RecordKind.CADENCE, encode_cadence(time_s, reading)))
         self._maybe_sync()
 
     def append_gap(self, gap: JournalGap) -> None:
@@ -239,6 +269,19 @@ def decode_gap(payload: bytes) -> JournalGap:
     return JournalGap(start_s, end_s, lost, payload[GAP_HEAD.size:].decode("utf-8", "replace"))
 
 
+def decode_cadence(payload: bytes) -> tuple[float, CadenceReading]:
+    """(time_s, reading) of a CADENCE payload; InputError if its length is wrong."""
+    if len(payload) != CADENCE_RECORD.size:
+        raise InputError("journal cadence record has the wrong length", found=f"{len(payload)} bytes",
+                         expected=str(CADENCE_RECORD.size))
+    time_s, cadence, speed, stride, distance, running = CADENCE_RECORD.unpack(payload)
+
+    def opt(value: float) -> float | None:
+        return None if np.isnan(value) else value
+
+    return time_s, CadenceReading(cadence, speed, opt(stride), opt(distance), None if running < 0 else bool(running))
+
+
 def _decode_json(payload: bytes, what: str) -> dict:
     try:
         value = json.loads(payload.decode("utf-8"))
@@ -265,7 +308,7 @@ def recover(path: str | Path) -> RecoveredJournal:
         raise InputError("not a retrorun journal", path=path, found=repr(data[:len(MAGIC)]),
                          expected=f"a file starting with {MAGIC!r}")
     header: dict | None = None
-    frames, gap_records, events = _Frames(), [], []
+    frames, gap_records, events, readings = _Frames(), [], [], []
     clean_end, discarded = False, 0
     for item in iter_records(data):
         if isinstance(item, int):
@@ -284,12 +327,17 @@ def recover(path: str | Path) -> RecoveredJournal:
                 gap_records.append(decode_gap(payload))
             elif kind is RecordKind.EVENT:
                 events.append(_decode_json(payload, "event"))
+            elif kind is RecordKind.CADENCE:
+                readings.append(decode_cadence(payload))
             elif kind is RecordKind.END:
                 clean_end = True
         except InputError:
             discarded += len(payload)
     if header is None:
         raise InputError("journal has no readable header", path=path)
+    if readings and not frames.index:
+        return RecoveredJournal(None, clean_end, gap_records, events, 0, discarded,
+                                cadence=_cadence_track(path, header, readings, clean_end, discarded))
     if not frames.index:
         raise InputError("journal holds no samples", path=path)
     return _assemble(path, header, frames, gap_records, events, clean_end, discarded)
@@ -329,6 +377,28 @@ def _assemble(path: Path, header: dict, frames: _Frames, gap_records: list[Journ
     return RecoveredJournal(recording, clean_end, gap_records, events, duplicates, discarded)
 
 
+def _cadence_track(path: Path, header: dict, readings: list[tuple[float, CadenceReading]], clean_end: bool,
+                   discarded: int) -> CadenceTrack:
+    """The readings in time order, those whose time is not finite or does not increase dropped (counted)."""
+    readings = sorted(readings, key=lambda r: r[0])
+    time_s = np.array([t for t, _ in readings])
+    values_ok = np.array([np.isfinite([r.cadence_spm, r.speed_mps]).all() for _, r in readings])
+    keep = _increasing_finite_mask(time_s) & values_ok
+    kept = [r for r, k in zip(readings, keep) if k]
+    if not kept:
+        raise InputError("journal holds no usable readings", path=path)
+    placement = header.get("placement") if header.get("placement") in PLACEMENTS else DEFAULT_PLACEMENT
+    metadata = dict(header.get("metadata") or {}) if isinstance(header.get("metadata"), dict) else {}
+    if header.get("device"):
+        metadata["device"] = str(header["device"])
+    metadata.update({"journal_clean_end": clean_end, "journal_dropped_readings": int(len(readings) - len(kept)),
+                     "journal_discarded_bytes": discarded})
+    start_time = header.get("start_time") if isinstance(header.get("start_time"), str) else None
+    times = np.array([t for t, _ in kept])
+    return readings_track(times - times[0], [r for _, r in kept], placement=placement, start_time=start_time,
+                          metadata=metadata)
+
+
 def _increasing_finite_mask(time_s: np.ndarray) -> np.ndarray:
     """Keep each sample whose time is finite and later than every kept sample before it."""
     finite = np.isfinite(time_s)
@@ -358,7 +428,8 @@ def _merge_gap_records(gaps: list[tuple[float, float]], records: list[JournalGap
 
 
 def finalise(journal_path: str | Path, output_path: str | Path) -> RecoveredJournal:
-    """Recover a journal and write it as a canonical recording (`.csv` or `.npz`, atomically)."""
+    """Recover a journal and write it as a canonical recording (`.csv` or `.npz`, atomically), or as the
+    cadence CSV when it holds readings."""
     recovered = recover(journal_path)
-    recovered.recording.save(output_path)
+    recovered.track.save(output_path)
     return recovered

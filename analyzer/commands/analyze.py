@@ -20,7 +20,7 @@ examples:
   retrorun analyze log.txt --placement wrist --format generic_csv --columns t,ax,ay,az --units g
 
 The input is the canonical CSV (header time_s,acc_x,acc_y,acc_z, optional '# key: value' lines
-before it), the binary .npz format, or an app export (Sensor Logger, Polar Sensor Logger, phyphox,
+before it), the binary .npz format, a foot pod's cadence file (cadence only, no impact), or an app export (Sensor Logger, Polar Sensor Logger, phyphox,
 Physics Toolbox, MetaBase, generic CSV; detected from the content, see docs/formats.md); see
 docs/recording-format.md. The unit of the acceleration is
 detected from gravity (g, m/s^2 or mg) and any conversion is printed; data with gravity removed is
@@ -52,11 +52,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_analyze(args: argparse.Namespace) -> None:
     from sensors import load
 
-    from ..analysis import analyze
+    from ..cadence import load_session
     from ..report_text import summary_text
 
-    recording = load(args.file, unit=args.unit, placement=args.placement, format=args.format, columns=args.columns)
-    result = analyze(recording)
+    recording, result = load_session(args.file, lambda path: load(path, unit=args.unit, placement=args.placement,
+                                                                   format=args.format, columns=args.columns))
     # everything is computed before anything is written: an error never leaves half the outputs
     outputs = {}
     if args.json:

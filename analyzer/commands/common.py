@@ -55,13 +55,14 @@ class LoadedSession:
 
 
 def load_and_analyse(path: Path, args: argparse.Namespace) -> LoadedSession:
-    """Load one recording, analyse it and establish its direction and content hash."""
+    """Load one recording (or cadence file), analyse it and establish its direction and content hash."""
     from sensors import load
 
-    from ..analysis import analyze
+    from ..cadence import load_session
 
-    recording = load(path, unit=getattr(args, "unit", None), placement=getattr(args, "placement", None))
-    return loaded_session(path, recording, analyze(recording), args)
+    recording, analysis = load_session(path, lambda p: load(p, unit=getattr(args, "unit", None),
+                                                              placement=getattr(args, "placement", None)))
+    return loaded_session(path, recording, analysis, args)
 
 
 def loaded_session(path: Path, recording: Recording, analysis: Analysis, args: argparse.Namespace) -> LoadedSession:

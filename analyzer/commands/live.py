@@ -68,6 +68,12 @@ def cmd_live(args: argparse.Namespace) -> None:
     if not speed > 0:
         raise InputError("--emulate-speed must be positive", found=str(args.emulate_speed))
     check_metronome_spm(args.metronome_spm)
+    key = args.emulate or args.profile
+    if key:
+        from sensors.devices import get_profile
+        if not get_profile(key).streams_acceleration:
+            raise InputError(f"live landing cues need acceleration; {key} sends cadence only",
+                             expected="record it with `retrorun record`")
     if args.metronome_spm is not None and args.sound == "off":
         raise InputError("--metronome-spm needs a sound to play it", expected="--sound bell or --sound tone")
     live = LiveSession(rule, speed, args.events, cues=open_cues(args.sound), metronome_spm=args.metronome_spm)

@@ -91,6 +91,7 @@ def record_session(args: argparse.Namespace, hooks: SessionHooks | None = None) 
     seconds = args.seconds if args.seconds is not None else (EMULATED_SECONDS_DEFAULT if args.emulate else math.inf)
     if not seconds > 0:
         raise InputError("--seconds must be positive", found=str(args.seconds))
+    _check_cadence_output(args)
     journal_path = args.journal or args.output.with_name(args.output.name + ".journal")
     holder: dict = {}
     interrupted = False
@@ -107,6 +108,16 @@ def record_session(args: argparse.Namespace, hooks: SessionHooks | None = None) 
     return RecordedSession(journal_path, result, interrupted)
 
 
+def _check_cadence_output(args: argparse.Namespace) -> None:
+    """A profile without acceleration records a cadence track, which is written as CSV only."""
+    from sensors.devices import get_profile
+
+    key = args.emulate or args.profile
+    if key and not get_profile(key).streams_acceleration and args.output.suffix != ".csv":
+        raise InputError(f"{key} records a cadence track, written as CSV", path=args.output,
+                         found=repr(args.output.suffix), expected="FILE.csv")
+
+
 def finalise_session(args: argparse.Namespace, session: RecordedSession):
     """Turn the journal into the output recording, delete the journal (unless kept), print what was written."""
     from sensors.journal import finalise
@@ -114,11 +125,12 @@ def finalise_session(args: argparse.Namespace, session: RecordedSession):
     recovered = finalise(session.journal_path, args.output)
     if not args.keep_journal:
         session.journal_path.unlink(missing_ok=True)
-    rec = recovered.recording
+    rec = recovered.track
     status = session.result.status if session.result else None
     lost = rec.metadata.get("lost_samples", 0)
-    print(f"wrote {args.output}: {len(rec)} samples at {rec.sampling_rate_hz:g} Hz over {rec.duration_s:.1f} s, "
-          f"gaps {len(rec.gaps)} ({lost} samples lost)"
+    what = "cadence readings" if recovered.cadence is not None else "samples"
+    print(f"wrote {args.output}: {len(rec)} {what} at {rec.sampling_rate_hz:g} Hz over {rec.duration_s:.1f} s, "
+          f"gaps {len(rec.gaps)}" + ("" if recovered.cadence is not None else f" ({lost} samples lost)")
           + (f", reconnects {status.reconnects}, malformed frames {status.malformed_frames}" if status else "")
           + (" (stopped by Ctrl-C)" if session.interrupted else ""))
     return recovered
@@ -138,14 +150,15 @@ async def _record(args: argparse.Namespace, seconds: float, journal_path: Path, 
         from sensors.emulator import require_bumble
         require_bumble()
         from sensors.emulator.backend import BumbleClient, BumbleScanner
-        from sensors.emulator.registry import replayed_run, simulated_run, start_emulated
+        from sensors.emulator.registry import replayed_source, simulated_source, start_emulated
 
         device_rate_hz = args.rate_hz or profile.default_rate_hz
         if args.replay is not None:
-            served = replayed_run(args.replay, device_rate_hz)
+            served = replayed_source(profile, args.replay, device_rate_hz)
             seconds = min(seconds, served.duration_s) if args.seconds is not None else served.duration_s
         else:
-            served = simulated_run(seconds=seconds, rate_hz=device_rate_hz, placement=args.placement or "shank")
+            served = simulated_source(profile, seconds=seconds, rate_hz=device_rate_hz,
+                                      placement=args.placement or "shank")
         air, emulator = await start_emulated(profile, served, speed=args.emulate_speed)
         kwargs = {"air": air}
         scanner_kwargs, client_kwargs = {"backend": BumbleScanner, **kwargs}, {"backend": BumbleClient, **kwargs}

@@ -22,7 +22,8 @@ def cmd_recover(args: argparse.Namespace) -> None:
 
     check_recording_output(args.output)
     recovered = finalise(args.journal, args.output)
-    rec = recovered.recording
+    rec = recovered.track
     state = "closed cleanly" if recovered.clean_end else "not closed (crash or kill): recovered up to its last record"
-    print(f"wrote {args.output}: {len(rec)} samples over {rec.duration_s:.1f} s, gaps {len(rec.gaps)}; journal {state}"
+    what = "cadence readings" if recovered.cadence is not None else "samples"
+    print(f"wrote {args.output}: {len(rec)} {what} over {rec.duration_s:.1f} s, gaps {len(rec.gaps)}; journal {state}"
           + (f", {recovered.discarded_bytes} damaged bytes skipped" if recovered.discarded_bytes else ""))

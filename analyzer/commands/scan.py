@@ -57,7 +57,7 @@ async def _scan(args: argparse.Namespace):
     require_bumble()
     from sensors.devices import get_profile
     from sensors.emulator.backend import BumbleClient, BumbleScanner, VirtualAir
-    from sensors.emulator.registry import EMULATORS, simulated_run, start_emulated
+    from sensors.emulator.registry import EMULATORS, simulated_source, start_emulated
 
     keys = args.emulate or [key for key, p in _profiles().items() if p.family in EMULATORS]
     air = VirtualAir()
@@ -65,7 +65,7 @@ async def _scan(args: argparse.Namespace):
     try:
         for key in keys:
             profile = get_profile(key)
-            run = simulated_run(seconds=1.0, rate_hz=profile.default_rate_hz)
+            run = simulated_source(profile, seconds=1.0, rate_hz=profile.default_rate_hz)
             devices.append((await start_emulated(profile, run, air=air))[1])
         return await scan(args.seconds, read_battery=args.battery,
                           scanner_kwargs={"backend": BumbleScanner, "air": air},

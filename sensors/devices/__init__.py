@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from ..errors import DeviceError
-from .base import AccBatch, Command, ControlPointError, DeviceProfile, FrameError, StreamSession
+from .base import AccBatch, CadenceReading, Command, ControlPointError, DeviceProfile, FrameError, StreamSession
 from .metawear import PROFILES as _METAWEAR_PROFILES
 from .movesense import PROFILES as _MOVESENSE_PROFILES
 from .polar_pmd import PROFILES as _POLAR_PROFILES
 from .retrorun_profile import PROFILES as _RETRORUN_PROFILES
+from .rsc import PROFILES as _RSC_PROFILES
 from .witmotion import PROFILES as _WITMOTION_PROFILES
 
 PROFILES: dict[str, DeviceProfile] = {p.key: p for p in (*_POLAR_PROFILES, *_MOVESENSE_PROFILES, *_METAWEAR_PROFILES,
-                                                         *_WITMOTION_PROFILES, *_RETRORUN_PROFILES)}
+                                                         *_WITMOTION_PROFILES, *_RETRORUN_PROFILES, *_RSC_PROFILES)}
 """Every supported model by its command-line key (`--profile`, `--emulate`)."""
 
 
@@ -34,5 +35,5 @@ def detect_profile(advertised_name: str | None, service_uuids: list[str] = ()) -
     return None
 
 
-__all__ = ["PROFILES", "get_profile", "detect_profile", "DeviceProfile", "StreamSession", "AccBatch", "Command",
-           "FrameError", "ControlPointError"]
+__all__ = ["PROFILES", "get_profile", "detect_profile", "DeviceProfile", "StreamSession", "AccBatch", "CadenceReading",
+           "Command", "FrameError", "ControlPointError"]

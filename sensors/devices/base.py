@@ -62,6 +62,19 @@ class AccBatch:
 
 
 @dataclass(frozen=True)
+class CadenceReading:
+    """One derived reading of a profile that streams no acceleration (an RSC foot pod): steps per minute,
+    speed in m/s, and where the device sends them, stride length in m, total distance in m and whether it
+    calls the movement running (None: not stated)."""
+
+    cadence_spm: float
+    speed_mps: float
+    stride_m: float | None = None
+    distance_m: float | None = None
+    running: bool | None = None
+
+
+@dataclass(frozen=True)
 class Command:
     """One write to the device's command characteristic.
 
@@ -109,8 +122,9 @@ class StreamSession(ABC):
         """Digest a control-point response or indication; raise ControlPointError on a refusal."""
 
     @abstractmethod
-    def decode(self, data: bytes) -> AccBatch:
-        """Decode one data notification; raise FrameError when it is malformed."""
+    def decode(self, data: bytes) -> AccBatch | CadenceReading:
+        """Decode one data notification (samples, or a reading when the profile streams no acceleration);
+        raise FrameError when it is malformed."""
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,13 @@ from .metawear import EmulatedMetaWear
 from .movesense import EmulatedMovesense
 from .phone import EmulatedPhone
 from .polar import EmulatedPolar
+from .rsc import EmulatedFootPod, simulated_cadence
 from .wearable import EmulatedWearable
 from .witmotion import EmulatedWitMotion
 
 EMULATORS: dict[str, type[EmulatedWearable]] = {
-    cls.family: cls for cls in (EmulatedPolar, EmulatedMovesense, EmulatedMetaWear, EmulatedWitMotion, EmulatedPhone)}
+    cls.family: cls for cls in (EmulatedPolar, EmulatedMovesense, EmulatedMetaWear, EmulatedWitMotion, EmulatedPhone,
+                                EmulatedFootPod)}
 """Emulator class by DeviceProfile.family."""
 
 
@@ -34,6 +36,24 @@ def simulated_run(*, seconds: float, rate_hz: float, placement: str = "shank", s
     from ..simulator import simulate
 
     return simulate(placement, "backward", sampling_rate_hz=rate_hz, duration_s=seconds + 2.0, seed=seed).recording
+
+
+def simulated_source(profile: DeviceProfile, *, seconds: float, rate_hz: float, placement: str = "shank",
+                     seed: int = 0):
+    """What an emulated `profile` serves by default: a simulated run as its sensor sees it (a Recording), or
+    for a profile without acceleration the readings it would send (a CadenceTrack)."""
+    if not profile.streams_acceleration:
+        return simulated_cadence(seconds=seconds, rate_hz=rate_hz, seed=seed)
+    return simulated_run(seconds=seconds, rate_hz=rate_hz, placement=placement, seed=seed)
+
+
+def replayed_source(profile: DeviceProfile, path: Path, rate_hz: float):
+    """A file for an emulated `profile` to stream again: a recording resampled to its rate, or a cadence file
+    (sensors.cadence) for a profile without acceleration."""
+    if not profile.streams_acceleration:
+        from ..cadence import load_cadence
+        return load_cadence(path)
+    return replayed_run(path, rate_hz)
 
 
 def replayed_run(path: Path, rate_hz: float) -> Recording:

@@ -133,7 +133,7 @@ class EmulatedWearable(ABC):
     # ------------------------------------------------------------------ setup
 
     def _build_gatt(self) -> None:
-        self._device.add_service(Service(self.profile.service_uuid, self.characteristics()))
+        self._device.add_service(Service(gatt_uuid(self.profile.service_uuid), self.characteristics()))
         self._battery = Characteristic(BATTERY_LEVEL_UUID, Characteristic.Properties.READ, Characteristic.READABLE,
                                        CharacteristicValue(read=lambda _: bytes([self.battery_percent])))
         self._device.add_service(Service(BATTERY_SERVICE_UUID, [self._battery]))
@@ -244,7 +244,12 @@ class EmulatedWearable(ABC):
         if self._clock_start_s is not None:
             return
         self._rate_hz, self._range_g = float(rate_hz), float(range_g)
-        self._counts = self.quantise(np.clip(self.recording.acc_g, -range_g, range_g))
+        self._counts = self.quantise(self.source_values())
+
+    def source_values(self) -> np.ndarray:
+        """What the device measures, one row per position of its stream (here: the recording's acceleration
+        clipped to the range; a device that streams derived values overrides this)."""
+        return np.clip(self.recording.acc_g, -self._range_g, self._range_g)
 
     def start_stream(self) -> None:
         if self._task is None and self._connection is not None:
@@ -340,8 +345,21 @@ class EmulatedWearable(ABC):
                 event.set()
 
 
+SIG_BASE_SUFFIX = "-0000-1000-8000-00805f9b34fb"
+"""The Bluetooth Base UUID: 0000xxxx-0000-1000-8000-00805f9b34fb is the SIG's 16-bit UUID 0xxxxx."""
+
+
+def gatt_uuid(uuid: str) -> UUID:
+    """A UUID as Bumble should send it: the 16-bit form for a SIG UUID given in its 128-bit spelling
+    (Bumble's UUID() keeps 128 bits: a foot pod would then advertise 0x1814 as a 128-bit UUID)."""
+    text = uuid.lower()
+    if len(text) == 36 and text.startswith("0000") and text.endswith(SIG_BASE_SUFFIX):
+        return UUID.from_16_bits(int(text[4:8], 16))
+    return UUID(uuid)
+
+
 def _service_uuid_field(uuid: str) -> tuple[int, bytes]:
-    value = UUID(uuid)
+    value = gatt_uuid(uuid)
     if len(value.to_bytes()) == 2:
         return AdvertisingData.COMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS, value.to_bytes()
     return AdvertisingData.INCOMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS, value.to_bytes()
