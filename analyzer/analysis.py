@@ -102,12 +102,12 @@ def analyze(recording: Recording, placement: str | None = None, **detector_overr
     `DetectorParams` (e.g. `event_lowpass_hz=12`).
     """
     placement = placement or recording.placement
+    source = recording.metadata.get("source_file")
     if placement is None:
-        raise InputError("the sensor placement is not known", found="no placement in the recording",
+        raise InputError("the sensor placement is not known", path=source, found="no placement in the recording",
                          expected="--placement shank|foot|sacrum|chest|wrist|phone_pocket|phone_arm")
     params = params_for(placement, **detector_overrides)
     fs = float(recording.sampling_rate_hz)
-    source = recording.metadata.get("source_file")
     if len(recording) < 2 or recording.duration_s < MIN_ANALYSIS_S:
         raise InputError("recording too short to analyse", path=source,
                          found=f"{recording.duration_s:.2f} s", expected=f"at least {MIN_ANALYSIS_S:g} s")

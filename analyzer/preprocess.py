@@ -39,7 +39,10 @@ def segments(rec: Recording, min_duration_s: float) -> list[Segment]:
         t = rec.time_s[lo:hi]
         if len(t) < 2 or t[-1] - t[0] < min_duration_s:
             continue
-        grid = t[0] + np.arange(int(np.floor((t[-1] - t[0]) * fs)) + 1) / fs
+        # the grid is k / fs in the recording's time base, wherever the stretch starts, so that any part of a
+        # recording (a streaming window) is resampled at the same instants as the whole
+        first = int(np.ceil(t[0] * fs - 1e-6))
+        grid = np.arange(first, int(np.floor(t[-1] * fs + 1e-6)) + 1) / fs
         acc = np.column_stack([np.interp(grid, t, rec.acc_g[lo:hi, k]) for k in range(3)])
         out.append(Segment(grid, acc, fs))
     return out

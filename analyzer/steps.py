@@ -47,6 +47,8 @@ MAX_STEP_INTERVAL_S = 1.5
 """A longer pause between contacts (a rest, a turn) is not a step interval: cadence is left empty."""
 NEIGHBOURHOOD_S = 5.0
 """Peaks are compared with those of the surrounding +-5 s (a dozen steps or more at any cadence)."""
+LAG_NEIGHBOURS = 8
+"""Contacts whose peak-to-onset lag stands in for one whose rise began before the data did."""
 GRAVITY_LOWPASS_HZ = 0.5
 """The mean acceleration vector over about two seconds points along gravity whatever the sensor's angle."""
 
@@ -64,13 +66,20 @@ class Contacts:
     toe_off_s: np.ndarray | None = None
 
 
-def local_period_s(x: np.ndarray, fs: float, params: DetectorParams) -> tuple[np.ndarray, np.ndarray]:
-    """(centre_s, period_s) of the dominant period in sliding windows; NaN where no periodicity shows."""
+def local_period_s(x: np.ndarray, fs: float, params: DetectorParams,
+                   first_sample: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(centre_s, period_s) of the dominant period in sliding windows; NaN where no periodicity shows.
+
+    Windows start on multiples of the hop counted from sample 0 of the recording (`first_sample` is the
+    index of x[0] on the recording's grid): any stretch of a recording, such as a streaming window, sees
+    the windows the whole recording sees. Centres are relative to x[0].
+    """
     win = min(int(PERIOD_WINDOW_S * fs), len(x))
     hop = max(1, int(PERIOD_HOP_S * fs))
     lag_min = max(1, int(params.period_min_s * fs))
     lag_max = int(params.period_max_s * fs)
-    starts = np.arange(0, max(1, len(x) - win + 1), hop)
+    offset = (-first_sample) % hop
+    starts = np.arange(offset if offset <= len(x) - win else 0, max(1, len(x) - win + 1), hop)
     centres = (starts + win / 2) / fs
     periods = np.full(len(starts), np.nan)
     if lag_max >= win:
@@ -205,7 +214,7 @@ def event_signals(seg: Segment, params: DetectorParams) -> tuple[np.ndarray, np.
 def detect(seg: Segment, params: DetectorParams) -> Contacts:
     fs = seg.sampling_rate_hz
     periodic, running_event, walking_event = event_signals(seg, params)
-    centres, periods = local_period_s(periodic, fs, params)
+    centres, periods = local_period_s(periodic, fs, params, first_sample=int(round(seg.time_s[0] * fs)))
     fallback = 0.5 * (params.period_min_s + params.period_max_s)
     # walking steps are slow and, seen from a pocket or an arm, ring with several small peaks each:
     # where the local cadence is a walk's, peaks are taken from the more strongly smoothed signal
@@ -309,13 +318,26 @@ def _initial_contacts(event: np.ndarray, peaks: np.ndarray, fs: float, params: D
                         params.ic_method == "tangent") for p, period in zip(peaks, period_s))], dtype=float)
         seen = np.isfinite(onsets)
         if seen.any() and not seen.all():
-            onsets[~seen] = peaks[~seen] - np.median(peaks[seen] - onsets[seen])
+            onsets[~seen] = peaks[~seen] - _nearby_median_lag(peaks, onsets, seen)
     if params.walking_peak_lag_s is not None:
         # walking has no flight: the trunk's vertical acceleration starts rising well before heel contact,
         # and contact is better placed a fixed lag before the loading-response peak
         onsets[walking] = peaks[walking] - params.walking_peak_lag_s * fs
     keep = np.isfinite(onsets) & (onsets >= 0)
     return keep, onsets[keep]
+
+
+def _nearby_median_lag(peaks: np.ndarray, onsets: np.ndarray, seen: np.ndarray, k: int = LAG_NEIGHBOURS) -> np.ndarray:
+    """For each contact whose onset was not seen, the median peak-to-onset lag of the `k` nearest contacts
+    whose onset was: local, so that a stretch of a recording (a streaming window) places them as the whole
+    recording does."""
+    seen_idx = np.flatnonzero(seen)
+    lags = peaks[seen_idx] - onsets[seen_idx]
+    out = []
+    for i in np.flatnonzero(~seen):
+        nearest = np.argsort(np.abs(seen_idx - i), kind="stable")[:k]
+        out.append(np.median(lags[nearest]))
+    return np.array(out)
 
 
 def _with_other_foot(own_ic_s: np.ndarray, stride_s: np.ndarray, walking: np.ndarray, start_s: float,

@@ -12,7 +12,7 @@ provisional contact + `decision_delay_s` (to make it final). Both are fixed by t
 boundaries, so the output does not depend on how the samples were chunked.
 
 Decision delay: a step is emitted exactly when the data reaches its initial contact + `decision_delay_s`
-(default 3 s), i.e. with the sample that completes its look-ahead. End to end, add the time the wearable
+(default 4 s; at the start of a stream, not before one full 6-s period window of data exists), i.e. with the sample that completes its look-ahead. End to end, add the time the wearable
 holds that sample before sending it (one notification's worth: 0.18 s for an H10 at 200 Hz) and the
 processing. Memory is bounded by the window.
 """
@@ -28,6 +28,7 @@ from sensors.errors import InputError
 
 from .analysis import MIN_ANALYSIS_S, analyze
 from .placement import params_for
+from .steps import PERIOD_WINDOW_S
 
 
 SAME_CONTACT_S = 0.1
@@ -37,12 +38,15 @@ SAME_CONTACT_S = 0.1
 @dataclass(frozen=True)
 class StreamSettings:
     """window_s: data analysed at each processing point; hop_s: the most data between processing points
-    (how soon a new contact is seen); decision_delay_s: age at which a contact is final (several step
-    periods, and more than the filters' edge transients, about 1 s for the 0.5 Hz gravity estimate)."""
+    (how soon a new contact is seen); decision_delay_s: age at which a contact is final. 4 s: the
+    detector's local period at a contact is interpolated between the 6-s autocorrelation windows centred
+    on either side of it, 1 s apart, so it is final once the later one is complete (3 + 1 s); that is also
+    several step periods, and more than the filters' edge transients (about 1 s for the 0.5 Hz gravity
+    estimate). With 3 s, walk/run calls near 130 steps/min could still change (tests/test_stream.py)."""
 
     window_s: float = 20.0
     hop_s: float = 0.5
-    decision_delay_s: float = 3.0
+    decision_delay_s: float = 4.0
 
 
 class StreamingDetector:
@@ -55,6 +59,7 @@ class StreamingDetector:
             raise InputError("decision delay too long for the window", found=f"{settings.decision_delay_s} s",
                              expected=f"less than half of window_s ({settings.window_s} s)")
         self.placement = placement
+        self.sampling_rate_hz = float(sampling_rate_hz)
         self.settings = settings
         self.overrides = detector_overrides
         self._hop_n = max(1, int(round(settings.hop_s * sampling_rate_hz)))
@@ -66,6 +71,7 @@ class StreamingDetector:
         self._since_processing = 0  # samples pushed since the last processing point
         self._emitted_until_s = -np.inf
         self._next_due_s = np.inf   # the data time at which the oldest provisional contact becomes final
+        self._first_time_s = np.inf
 
     def push(self, time_s, acc_g) -> pd.DataFrame:
         """Add samples; return the steps that became final (columns of `Analysis.steps`)."""
@@ -103,6 +109,8 @@ class StreamingDetector:
         if self._n and len(time_s) and time_s[0] <= self._t[self._n - 1]:
             raise InputError("time goes backwards in the stream", found=f"{time_s[0]!r} after {self._t[self._n - 1]!r}",
                              expected="strictly increasing time_s")
+        if len(time_s) and not np.isfinite(self._first_time_s):
+            self._first_time_s = float(time_s[0])
         self._t[self._n:self._n + len(time_s)] = time_s
         self._a[self._n:self._n + len(time_s)] = acc_g
         self._n += len(time_s)
@@ -112,9 +120,14 @@ class StreamingDetector:
         t = self._t[lo:self._n]
         if len(t) < 2 or t[-1] - t[0] < MIN_ANALYSIS_S:
             return _concat([])
-        steps = analyze(Recording(time_s=t.copy(), acc_g=self._a[lo:self._n].copy(), placement=self.placement),
-                        **self.overrides).steps
+        # the detector's nominal rate, not one estimated from this window: a phone's jittery clock would give
+        # each window a slightly different rate, and with it a different resampling grid and filters
+        window = Recording(time_s=t.copy(), acc_g=self._a[lo:self._n].copy(), placement=self.placement,
+                           sampling_rate_hz=self.sampling_rate_hz)
+        steps = analyze(window, **self.overrides).steps
         horizon_s = np.inf if final else t[-1] - self.settings.decision_delay_s
+        if not final and t[-1] - self._first_time_s < PERIOD_WINDOW_S:
+            horizon_s = -np.inf   # the period estimate needs one full window of data, as offline it has
         # a contact already emitted may reappear a sample or two off in the next window: anything closer than
         # SAME_CONTACT_S to the last emitted contact is that contact
         unseen = steps[steps.time_s > self._emitted_until_s + SAME_CONTACT_S]
@@ -122,7 +135,8 @@ class StreamingDetector:
         if len(new):
             self._emitted_until_s = float(new.time_s.iloc[-1])
         pending = unseen.time_s[unseen.time_s > horizon_s]
-        self._next_due_s = float(pending.iloc[0]) + self.settings.decision_delay_s if len(pending) else np.inf
+        self._next_due_s = (max(float(pending.iloc[0]) + self.settings.decision_delay_s,
+                                self._first_time_s + PERIOD_WINDOW_S) if len(pending) else np.inf)
         return new.reset_index(drop=True)
 
 

@@ -66,11 +66,17 @@ class RecordStatus:
         return self.samples / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
     def line(self) -> str:
-        minutes, seconds = divmod(self.elapsed_s, 60.0)
         state = "done" if self.finished else "streaming" if self.connected else "connecting"
         battery = f"  battery {self.battery_percent} %" if self.battery_percent is not None else ""
-        return (f"{int(minutes):02d}:{seconds:04.1f}  {self.samples} samples  {self.effective_rate_hz:.1f} Hz  "
+        return (f"{clock_text(self.elapsed_s)}  {self.samples} samples  {self.effective_rate_hz:.1f} Hz  "
                 f"gaps {self.gaps} ({self.lost_samples} lost)  reconnects {self.reconnects}{battery}  {state}")
+
+
+def clock_text(seconds: float) -> str:
+    """mm:ss.s, rounded once (179.96 s is 03:00.0, not 02:60.0)."""
+    tenths = int(round(max(0.0, seconds) * 10))
+    minutes, tenths = divmod(tenths, 600)
+    return f"{minutes:02d}:{tenths // 10:02d}.{tenths % 10}"
 
 
 @dataclass

@@ -188,7 +188,8 @@ def _load_csv(path: Path, unit: str | None) -> Recording:
     if unknown or missing:
         raise InputError("unexpected columns", path=path, line=header_line,
                          found=",".join(columns) or "nothing", expected=",".join(CSV_COLUMNS)
-                         + " (import other layouts with `retrorun import`)" * bool(unknown))
+                         + " (another app's export: `retrorun import FILE`, or `--format generic_csv --columns "
+                         "T,X,Y,Z` for any CSV)" * bool(unknown))
     frame.columns = columns
     if len(frame) == 0:
         raise InputError("header only, no samples", path=path, line=header_line, expected="at least one data row")

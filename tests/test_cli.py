@@ -58,9 +58,23 @@ def test_json_to_stdout(tmp_path, capsys):
     main(["simulate", "--placement", "chest", "--minutes", "0.2", "-o", str(out)])
     capsys.readouterr()
     assert main(["analyze", str(out), "--json", "-"]) == 0
-    text = capsys.readouterr().out
-    doc = json.loads(text[text.index("{"):])
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)             # stdout is the JSON alone: it pipes into jq
     assert doc["summary"]["placement"] == "chest"
+    assert "placement   chest" in captured.err  # the summary still shows, on stderr
+
+
+def test_an_unknown_placement_names_the_file(tmp_path, capsys):
+    path = tmp_path / "noplace.csv"
+    path.write_text("time_s,acc_x,acc_y,acc_z\n" + "".join(f"{i / 100},0,0,1\n" for i in range(2000)))
+    assert main(["analyze", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "placement is not known" in err
+
+
+def test_status_clock_rounds_once():
+    from sensors.ble import clock_text
+    assert [clock_text(s) for s in (0.0, 59.96, 179.96, 61.25)] == ["00:00.0", "01:00.0", "03:00.0", "01:01.2"]
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLE_COMMANDS))

@@ -128,3 +128,20 @@ def test_every_cli_command_and_option_is_documented():
         elif not _mentioned(option, text):
             missing.append(f"retrorun {' '.join(path)} {option}".replace("  ", " "))
     assert not missing, "not mentioned in README.md or docs/*.md: " + ", ".join(missing)
+
+
+MARKDOWN_PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+
+@pytest.mark.parametrize("page", MARKDOWN_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_relative_links_resolve(page):
+    links = re.findall(r"\]\(([^)\s]+)\)", page.read_text())
+    broken = [link for link in links if not re.match(r"[a-z]+:", link) and not link.startswith("#")
+              and not (page.parent / link.split("#")[0]).exists()]
+    assert not broken, f"{page.relative_to(ROOT)}: broken links {broken}"
+
+
+def test_readme_links_every_task_guide():
+    readme = (ROOT / "README.md").read_text()
+    guides = sorted(p.name for p in (ROOT / "docs" / "guides").glob("*.md") if p.name != "README.md")
+    assert len(guides) >= 6 and all(f"docs/guides/{name}" in readme for name in guides)

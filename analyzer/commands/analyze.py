@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import sys
 from pathlib import Path
 
 from sensors.recording import PLACEMENTS
@@ -71,7 +72,9 @@ def cmd_analyze(args: argparse.Namespace) -> None:
 
         page, sessions = report_page([loaded_session(args.file, recording, result, args)], args)
         outputs[args.report] = page
-    print(summary_text(args.file, recording, result))
+    # with --json -, stdout is the JSON alone (pipe it into jq); the summary goes to stderr
+    screen = sys.stderr if args.json is not None and str(args.json) == "-" else sys.stdout
+    print(summary_text(args.file, recording, result), file=screen)
     if args.report:
-        print(f"  verdict     {sessions[0].verdict.headline}")
+        print(f"  verdict     {sessions[0].verdict.headline}", file=screen)
     write_outputs(outputs)

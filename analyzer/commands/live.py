@@ -33,7 +33,7 @@ examples:
   retrorun live --emulate polar-h10 --replay run.csv --emulate-speed 5 -o again.csv
 
 Records exactly like `retrorun record` (journal, reconnects, gaps) and at the same time detects steps with
-the offline detector run incrementally: each step is final when the data reaches 3 s after its contact
+the offline detector run incrementally: each step is final when the data reaches 4 s after its contact
 and is appended to --events as one JSON line. A landing is hard when the average of the last 5 impacts is
 above --target-fraction of the baseline (docs/live.md). With --sound, hard landings are cued (bell: two
 rings; tone: a low double tone) and --metronome-spm beats at your target cadence (bell: one ring; tone: a
@@ -125,12 +125,12 @@ class LiveView:
         self.target_impact_g = event.target_impact_g
 
     def line(self, status: Any) -> str:
-        minutes, seconds = divmod(self.last_time_s, 60.0)
         cadence = f"{self.cadence_spm:.0f} spm" if self.cadence_spm is not None else "-- spm"
         impacts = " ".join(f"{g:.1f}" for g in self.recent_impacts_g) or "--"
         target = f"target {self.target_impact_g:.1f} g" if self.target_impact_g is not None else "target: baseline"
         link = "done" if status.finished else "streaming" if status.connected else "connecting"
-        return (f"{int(minutes):02d}:{seconds:04.1f}  cadence {cadence}  impact {impacts} g  {target}"
+        from sensors.ble import clock_text
+        return (f"{clock_text(self.last_time_s)}  cadence {cadence}  impact {impacts} g  {target}"
                 f"{'  HARD' if self.last_hard else ''}  steps {self.steps}  gaps {status.gaps}  {link}")
 
     def summary(self, events_path: Path | None, metronome: Metronome | None = None) -> str:
