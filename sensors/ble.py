@@ -42,6 +42,10 @@ BACKOFF_S = (0.25, 0.5, 1.0, 2.0, 4.0)
 clears stale BlueZ state); rounds go on for as long as the session lasts."""
 CONNECT_ATTEMPTS = 3
 STATUS_INTERVAL_S = 1.0
+REORDER_HOLD_S = 0.5
+"""A batch that leaves a hole waits until this much newer data (and at least two notifications' worth) has
+arrived for the hole to fill: a stack that delivers notifications out of order (BLE.md C.2) costs nothing,
+a real gap is written that late."""
 BATTERY_LEVEL_UUID = "00002a19-0000-1000-8000-00805f9b34fb"
 
 
@@ -169,6 +173,8 @@ class Recorder:
         self.streaming = asyncio.Event()
         """Set while samples flow (tests await it to inject faults at the right moment)."""
         self._next_index: int | None = None
+        self._held: list[TimedSamples] = []     # batches beyond a hole, oldest first
+        self._largest_batch = 0
         self._last_time_s: float | None = None
         self._first_reading_s: float | None = None
         self._end_index = round(duration_s * self.rate_hz) if math.isfinite(duration_s) else 2 ** 62
@@ -226,6 +232,7 @@ class Recorder:
             if self.done.is_set() and client.is_connected:
                 await self._disarm(client, session, link_lost)
         finally:
+            self._flush_held()       # what came before the link went: nothing more will fill its holes
             self.status.connected = False
             self.streaming.clear()
             await self._release(client)
@@ -343,7 +350,31 @@ class Recorder:
         if isinstance(decoded, CadenceReading):
             self._append_reading(decoded, self._last_data_s)
         elif len(decoded):   # empty: the notification completed no sample (half a WitMotion packet, a register reply)
-            self._append(self.clock.place(decoded, self._last_data_s))
+            self._accept(self.clock.place(decoded, self._last_data_s))
+
+    def _accept(self, placed: TimedSamples) -> None:
+        """Journal a batch that continues the stream at once; hold one that leaves a hole behind it, briefly,
+        in case the missing batch is only late (out-of-order delivery)."""
+        self._largest_batch = max(self._largest_batch, len(placed.time_s))
+        if self._next_index is None or placed.first_index <= self._next_index:
+            self._append(placed)
+            while self._held and self._held[0].first_index <= self._next_index:
+                self._append(self._held.pop(0))
+            if not self._held:
+                return
+        else:
+            self._held.append(placed)
+            self._held.sort(key=lambda batch: batch.first_index)
+        newest = max(batch.first_index + len(batch.time_s) for batch in self._held)
+        hold = max(REORDER_HOLD_S * self.rate_hz, 2 * self._largest_batch)
+        if newest - self._next_index > hold or newest >= self._end_index:
+            self._flush_held()
+
+    def _flush_held(self) -> None:
+        """The hole did not fill: journal what was held, in order (the hole becomes a gap)."""
+        held, self._held = self._held, []
+        for batch in held:
+            self._append(batch)
 
     def _append_reading(self, reading: CadenceReading, arrival_s: float) -> None:
         """Journal a reading at its arrival, in device seconds since the first reading; a pause of more

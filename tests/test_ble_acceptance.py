@@ -120,3 +120,19 @@ def test_a_silent_link_is_detected_and_the_stream_restarted(tmp_path, profile):
     assert events.count("link_silent") == 1 and result.status.reconnects == 1
     assert len(rec) + rec.metadata["lost_samples"] == n
     assert len(rec.gaps) == (0 if device.replay_backlog else 1)      # a buffering phone resends the stall
+
+
+@pytest.mark.parametrize("profile", DEVICE_CLOCKED, ids=lambda p: p.key)
+def test_frames_delivered_out_of_order_are_put_back_in_place(tmp_path, profile):
+    n = n_due(profile, 20.0)
+
+    async def swap_three_times(device, recorder):
+        for k in (1, 2, 3):
+            await asyncio.wait_for(device.reached(k * n // 4).wait(), WALL_LIMIT_S)
+            device.swap_next_frames()
+
+    _, result, device, rec = asyncio.run(record(tmp_path, profile, 20.0, speed=10.0, fault=swap_three_times))
+    index, sent = device.sent.arrays()
+    assert len(rec) == n and rec.gaps == [] and result.status.lost_samples == 0
+    order = np.argsort(index, kind="stable")
+    np.testing.assert_array_equal(rec.acc_g, sent[order][:n])

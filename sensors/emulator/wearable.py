@@ -95,6 +95,8 @@ class EmulatedWearable(ABC):
         self._range_g = profile.default_range_g
         self._counts = np.zeros((0, 3), dtype=np.int64)
         self._milestones: list[tuple[int, asyncio.Event]] = []
+        self._swap_next = False
+        self._swapped: bytes | None = None
         self._build_gatt()
 
     # ------------------------------------------------------------------ what a family supplies
@@ -258,6 +260,7 @@ class EmulatedWearable(ABC):
             self._task = asyncio.get_running_loop().create_task(self._stream(self._connection))
 
     def stop_stream(self) -> None:
+        self._swapped = None
         if self._task is not None:
             self._task.cancel()
             self._task = None
@@ -317,10 +320,25 @@ class EmulatedWearable(ABC):
     async def _send(self, connection: Connection, first: int, end: int) -> None:
         counts = self._counts[first:end]
         for frame in self._frames(first, counts, connection.att_mtu - 3):
-            for notification in self.notifications(frame.data):
-                await self._device.notify_subscriber(connection, self.data_characteristic, notification)
             self.sent.index.append(np.arange(first + frame.lo, first + frame.hi))
             self.sent.acc_g.append(self.to_g(counts[frame.lo:frame.hi]))
+            if self._swap_next:
+                if self._swapped is None:           # hold this frame; it goes out after the next one
+                    self._swapped = frame.data
+                    continue
+                self._swap_next, held, self._swapped = False, self._swapped, None
+                await self._notify_frame(connection, frame.data)
+                await self._notify_frame(connection, held)
+                continue
+            await self._notify_frame(connection, frame.data)
+
+    async def _notify_frame(self, connection: Connection, data: bytes) -> None:
+        for notification in self.notifications(data):
+            await self._device.notify_subscriber(connection, self.data_characteristic, notification)
+
+    def swap_next_frames(self) -> None:
+        """Out-of-order delivery: the next two frames are notified the later one first."""
+        self._swap_next, self._swapped = True, None
 
     def _frames(self, first: int, counts: np.ndarray, max_bytes: int) -> list[Frame]:
         """Encoded frames for `counts`, split in halves until each fits the MTU."""
