@@ -84,7 +84,8 @@ def _five_drops(profile):
 async def drops_without_replay(profile, folder: Path, watchdog_s: float) -> tuple[int, int, int]:
     """(reported lost, never arrived, samples per notification)."""
     fault, n = _five_drops(profile)
-    _, result, device, rec = await _session(profile, DROPS_SESSION_S, DROPS_SPEED, folder, watchdog_s, fault)
+    _, result, device, rec = await _session(profile, DROPS_SESSION_S, DROPS_SPEED, folder, watchdog_s, fault,
+                                            replay_backlog=False)
     return rec.metadata["lost_samples"], n - len(rec), device.samples_per_frame
 
 

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import numpy as np
+from bleak import BleakClient
 
 from sensors.ble import Recorder, find_device
 from sensors.emulator.backend import BumbleClient, BumbleScanner, VirtualAir
@@ -40,6 +42,24 @@ async def record_emulated(tmp_path, profile, rate_hz, seconds, *, speed=20.0, fa
             task.cancel()
             await device.stop()
     return result, device, recover(path)
+
+
+@contextlib.asynccontextmanager
+async def raw_link(emulator_class, profile, notify_uuid, *, seconds: float = 2.0, **emulator_kwargs):
+    """An emulated device serving a short simulated run and a bleak client connected to it and subscribed to
+    `notify_uuid`, for talking to the device byte by byte: yields (device, client, queue of notifications).
+    The device is stopped after the client has disconnected."""
+    air = VirtualAir()
+    run = simulate("shank", "backward", duration_s=seconds).recording
+    device = emulator_class(air, profile, run, **emulator_kwargs)
+    await device.start()
+    received: asyncio.Queue = asyncio.Queue()
+    try:
+        async with BleakClient(device.address, backend=BumbleClient, air=air) as client:
+            await client.start_notify(notify_uuid, lambda _, data: received.put_nowait(bytes(data)))
+            yield device, client, received
+    finally:
+        await device.stop()
 
 
 def drops_at(*positions):
@@ -81,3 +101,17 @@ def gap_samples(gap, rate_hz):
 
 def received_indices(rec, rate_hz):
     return np.round(rec.time_s * rate_hz).astype(int)
+
+
+def check_garbage_is_counted_and_skipped(tmp_path, profile, rate_hz, garbage, at_sample, **kwargs):
+    """Notify each of `garbage` once sample `at_sample` is due: every one is counted and logged as a malformed
+    frame, and the recording is still complete and exactly what the device sent."""
+    seconds = 5.0
+    result, device, recovered = asyncio.run(record_emulated(tmp_path, profile, rate_hz, seconds,
+                                                            fault=injects_at(at_sample, garbage), **kwargs))
+    n = round(seconds * rate_hz)
+    assert result.status.malformed_frames == len(garbage)
+    assert [e["event"] for e in recovered.events].count("malformed_frame") == len(garbage)
+    _, sent = sent_first(device, n)
+    assert len(recovered.recording) == n and recovered.recording.gaps == []
+    np.testing.assert_array_equal(recovered.recording.acc_g, sent)

@@ -109,7 +109,8 @@ def test_arbitrary_bytes_only_raise_our_errors(data, prefix):
 
 pytest.importorskip("bumble", reason="the emulator needs Google Bumble: pip install 'retrorun[test]'")
 
-from emulated_recording import drops_at, gap_samples, injects_at, record_emulated, sent_first  # noqa: E402
+from emulated_recording import (check_garbage_is_counted_and_skipped, drops_at, gap_samples,  # noqa: E402
+                                record_emulated, sent_first)
 
 
 def test_a_clean_session_arrives_complete(tmp_path):
@@ -153,35 +154,21 @@ def test_a_link_drop_gives_one_gap_of_the_true_outage_by_the_host_clock(tmp_path
 
 def test_a_malformed_frame_is_counted_not_fatal(tmp_path):
     garbage = [bytes.fromhex("03 1c 00 00"), bytes.fromhex("11 0a 05"), b""]
-    result, device, recovered = asyncio.run(record_emulated(tmp_path, mw.METAMOTION, 100.0, 5.0,
-                                                            fault=injects_at(150, garbage)))
-    assert result.status.malformed_frames == len(garbage)
-    index, sent = sent_first(device, 500)
-    assert len(recovered.recording) == 500 and recovered.recording.gaps == []
-    np.testing.assert_array_equal(recovered.recording.acc_g, sent)
+    check_garbage_is_counted_and_skipped(tmp_path, mw.METAMOTION, 100.0, garbage, 150)
 
 
 def test_the_emulated_board_answers_nothing_and_streams_only_when_configured_enabled_subscribed_started():
-    from bleak import BleakClient
-
-    from sensors.emulator.backend import BumbleClient, VirtualAir
+    from emulated_recording import raw_link
     from sensors.emulator.metawear import EmulatedMetaWear
-    from sensors.simulator import simulate
 
     async def scenario():
-        air = VirtualAir()
-        device = EmulatedMetaWear(air, mw.METAMOTION, simulate("shank", "backward", duration_s=2.0).recording)
-        await device.start()
-        received: asyncio.Queue = asyncio.Queue()
         states = []
-        async with BleakClient(device.address, backend=BumbleClient, air=air) as client:
-            await client.start_notify(mw.METAWEAR_NOTIFY_UUID, lambda _, data: received.put_nowait(bytes(data)))
+        async with raw_link(EmulatedMetaWear, mw.METAMOTION, mw.METAWEAR_NOTIFY_UUID) as (device, client, received):
             for command in (mw.configure_command(50, 4), mw.START, mw.ENABLE_SAMPLING, mw.SUBSCRIBE_SINGLE, mw.START):
                 await client.write_gatt_char(mw.METAWEAR_COMMAND_UUID, command, response=True)
                 states.append(device.is_streaming)
             first = mw.decode_notification(await asyncio.wait_for(received.get(), 10))
             await client.write_gatt_char(mw.METAWEAR_COMMAND_UUID, bytes.fromhex("03 03 ff ff"), response=True)
-        await device.stop()
         return states, first, device
 
     states, first, device = asyncio.run(scenario())

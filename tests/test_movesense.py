@@ -190,8 +190,8 @@ def test_arbitrary_bytes_only_raise_our_errors(data, prefix):
 
 pytest.importorskip("bumble", reason="the emulator needs Google Bumble: pip install 'retrorun[test]'")
 
-from emulated_recording import (drops_at, gap_samples, received_indices, record_emulated,  # noqa: E402
-                                injects_at, sent_first)
+from emulated_recording import (check_garbage_is_counted_and_skipped, drops_at, gap_samples,  # noqa: E402
+                                received_indices, record_emulated, sent_first)
 
 
 @pytest.mark.parametrize("rate_hz, ack_subscribe, per_packet",
@@ -229,12 +229,7 @@ def test_a_link_drop_gives_one_gap_of_the_true_outage(tmp_path):
 
 def test_a_malformed_frame_is_counted_not_fatal(tmp_path):
     garbage = [bytes.fromhex("03 63 00 00 00 00"), bytes.fromhex("02 63 00"), data_frame(9, 0, [(0, 0, G)])]
-    result, device, recovered = asyncio.run(record_emulated(tmp_path, gsp.MOVESENSE, 104.0, 5.0,
-                                                            fault=injects_at(200, garbage)))
-    assert result.status.malformed_frames == len(garbage)
-    index, sent = sent_first(device, 520)
-    assert len(recovered.recording) == 520 and recovered.recording.gaps == []
-    np.testing.assert_array_equal(recovered.recording.acc_g, sent)
+    check_garbage_is_counted_and_skipped(tmp_path, gsp.MOVESENSE, 104.0, garbage, 200)
 
 
 def test_a_refused_subscription_stops_with_the_status(tmp_path):
@@ -243,20 +238,12 @@ def test_a_refused_subscription_stops_with_the_status(tmp_path):
 
 
 def test_the_emulated_sensor_answers_as_the_firmware_does():
-    from bleak import BleakClient
-
-    from sensors.emulator.backend import BumbleClient, VirtualAir
+    from emulated_recording import raw_link
     from sensors.emulator.movesense import EmulatedMovesense
-    from sensors.simulator import simulate
 
     async def scenario():
-        air = VirtualAir()
-        device = EmulatedMovesense(air, gsp.MOVESENSE, simulate("shank", "backward", duration_s=2.0).recording)
-        await device.start()
-        replies: asyncio.Queue = asyncio.Queue()
         answers = []
-        async with BleakClient(device.address, backend=BumbleClient, air=air) as client:
-            await client.start_notify(gsp.GSP_DATA_UUID, lambda _, data: replies.put_nowait(bytes(data)))
+        async with raw_link(EmulatedMovesense, gsp.MOVESENSE, gsp.GSP_DATA_UUID) as (device, client, replies):
             for command in (gsp.hello_command(5), gsp.subscribe_command(6, "/Meas/Gyro/104"),
                             gsp.subscribe_command(7, "/Meas/Acc/100")):
                 await client.write_gatt_char(gsp.GSP_COMMAND_UUID, command, response=True)
@@ -265,7 +252,6 @@ def test_the_emulated_sensor_answers_as_the_firmware_does():
             first = gsp.decode_acc_frame(await asyncio.wait_for(replies.get(), 10))     # data, no answer first
             subscribed = device.subscription_ref
         unsubscribed_on_disconnect = device.subscription_ref is None and not device.is_streaming
-        await device.stop()
         return answers, first, subscribed, unsubscribed_on_disconnect
 
     answers, first, subscribed, unsubscribed = asyncio.run(scenario())

@@ -1,6 +1,5 @@
 """Real running with force-plate ground truth (issue 2 acceptance: F1 >= 0.97 within +-50 ms, 31 trials)."""
 import numpy as np
-import pytest
 
 from analyzer import analyze
 from analyzer.validate import Match, match_events

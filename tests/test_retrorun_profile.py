@@ -3,7 +3,6 @@ garbage, and the recorder end to end on an emulated phone (link drops with and w
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import re
 from pathlib import Path
 
@@ -164,13 +163,13 @@ def test_arbitrary_bytes_only_raise_our_errors(data, prefix):
 
 # --------------------------------------------------------------------------------------------- end to end
 
-HAVE_BUMBLE = importlib.util.find_spec("bumble") is not None
-needs_bumble = pytest.mark.skipif(not HAVE_BUMBLE,
-                                  reason="the emulator needs Google Bumble: pip install 'retrorun[test]'")
+from needs import HAVE_BUMBLE, needs_bumble  # noqa: E402
+
 if HAVE_BUMBLE:
     from bleak import BleakClient
     from analyzer.cli import main
-    from emulated_recording import WALL_LIMIT_S, drops_at, injects_at, lost_by_gaps, record_emulated, sent_first
+    from emulated_recording import (WALL_LIMIT_S, check_garbage_is_counted_and_skipped, drops_at,
+                                    lost_by_gaps, record_emulated, sent_first)
     from sensors.emulator.backend import BumbleClient, VirtualAir
     from sensors.emulator.phone import DEFAULT_SAMPLES_PER_FRAME, EmulatedPhone
     from sensors.simulator import simulate
@@ -228,13 +227,7 @@ def test_an_unsupported_rate_is_refused_with_the_status_name(tmp_path):
 @needs_bumble
 def test_malformed_frames_are_counted_never_fatal(tmp_path):
     garbage = [b"", b"\x01\x00", bytes.fromhex(FRAME_4_SAMPLES)[:-2], b"\x09" + bytes(11)]
-    result, device, recovered = asyncio.run(record_emulated(tmp_path, rp.RETRORUN_PHONE, 100.0, 5.0,
-                                                            fault=injects_at(200, garbage)))
-    assert result.status.malformed_frames == len(garbage)
-    assert [e["event"] for e in recovered.events].count("malformed_frame") == len(garbage)
-    index, sent = sent_first(device, 500)
-    assert len(recovered.recording) == 500 and recovered.recording.gaps == []
-    np.testing.assert_array_equal(recovered.recording.acc_g, sent)
+    check_garbage_is_counted_and_skipped(tmp_path, rp.RETRORUN_PHONE, 100.0, garbage, 200)
 
 
 @needs_bumble
