@@ -209,7 +209,7 @@ class Recorder:
                 backoff_s = BACKOFF_S[min(failures, len(BACKOFF_S) - 1)]
                 await asyncio.sleep(min(backoff_s, max(0.0, deadline_s - loop.time())))
                 failures += 1
-        self.status.elapsed_s = loop.time() - self._start_wall_s
+        self.status.elapsed_s = (loop.time() - self._start_wall_s) * self.clock.host_speed   # device time
         self.status.finished = True
         self._report(force=True)
         return RecordResult(self.status, self.events)
@@ -328,7 +328,7 @@ class Recorder:
                 if lost in finished:
                     self._event("link_lost")
                     return
-                self.status.elapsed_s = loop.time() - self._start_wall_s
+                self.status.elapsed_s = (loop.time() - self._start_wall_s) * self.clock.host_speed   # device time
                 self._report()
                 if loop.time() - self._last_data_s >= self.watchdog_s:
                     self._event("link_silent", seconds=self.watchdog_s)
