@@ -34,6 +34,8 @@ DEFAULT_BACKLOG_S = 120
 class EmulatedPhone(EmulatedWearable):
     """A retrorun-profile peripheral on the virtual air streaming a Recording."""
 
+    resent_after_drop_frames = 0     # RESUME names the first sample the client lacks
+
     family = "retrorun-profile"
 
     def __init__(self, air: VirtualAir, profile: DeviceProfile, recording: Recording, *,

@@ -32,6 +32,8 @@ from .backend import VirtualAir, address_text
 BATTERY_SERVICE_UUID = "0000180f-0000-1000-8000-00805f9b34fb"
 BATTERY_LEVEL_UUID = "00002a19-0000-1000-8000-00805f9b34fb"
 DEFAULT_BATTERY_PERCENT = 87
+IN_FLIGHT_FRAMES = 2
+"""Notifications a replaying device resends after a drop, not knowing which of them arrived."""
 
 
 @dataclass
@@ -61,6 +63,8 @@ class EmulatedWearable(ABC):
 
     family: str = ""
     """The DeviceProfile.family this class emulates."""
+    resent_after_drop_frames: int = IN_FLIGHT_FRAMES
+    """A replaying device without a resume command resends this many notifications after a drop."""
     full_frames_only: bool = False
     """The model only ever notifies whole frames of `samples_per_frame` (MetaWear's packed stream: always 3),
     so the recording's last few samples that do not fill one are never sent (a real device would wait)."""
@@ -207,6 +211,10 @@ class EmulatedWearable(ABC):
     def _on_disconnection(self, reason: int) -> None:
         self._connection = None
         self.stop_stream()
+        if self.replay_backlog:
+            # the last notifications may have been in flight when the link went: a device that replays
+            # resends them too (the client keeps one copy)
+            self._position = max(0, self._position - self.resent_after_drop_frames * self.samples_per_frame)
         self.on_disconnected()
 
     def on_disconnected(self) -> None:
