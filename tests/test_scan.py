@@ -21,7 +21,7 @@ def test_scan_lists_every_emulated_profile_with_its_battery(capsys):
     from sensors.emulator.registry import EMULATORS
     from sensors.devices import PROFILES
 
-    assert main(["scan", "--emulate", "--seconds", "1", "--battery"]) == 0
+    assert main(["scan", "--emulate", "--seconds", "2", "--battery"]) == 0
     rows = re.findall(r"^(\S+)\s+(.+?EMU\d{4})\s+([0-9A-F:]{17})\s+(-?\d+)\s+(\d+) %$", capsys.readouterr().out, re.M)
     emulated = {key for key, p in PROFILES.items() if p.family in EMULATORS}
     assert {r[0] for r in rows} == emulated and len(rows) == len(emulated)
