@@ -55,16 +55,16 @@ async def _scan(args: argparse.Namespace):
         return await scan(args.seconds, read_battery=args.battery)
     from sensors.emulator import require_bumble
     require_bumble()
-    from sensors.devices import get_profile
+    from sensors.devices import PROFILES
     from sensors.emulator.backend import BumbleClient, BumbleScanner, VirtualAir
     from sensors.emulator.registry import EMULATORS, simulated_source, start_emulated
 
-    keys = args.emulate or [key for key, p in _profiles().items() if p.family in EMULATORS]
+    keys = args.emulate or [key for key, p in PROFILES.items() if p.family in EMULATORS]
     air = VirtualAir()
     devices = []
     try:
         for key in keys:
-            profile = get_profile(key)
+            profile = PROFILES[key]
             run = simulated_source(profile, seconds=1.0, rate_hz=profile.default_rate_hz)
             devices.append((await start_emulated(profile, run, air=air))[1])
         return await scan(args.seconds, read_battery=args.battery,
@@ -73,8 +73,3 @@ async def _scan(args: argparse.Namespace):
     finally:
         for device in devices:
             await device.stop()
-
-
-def _profiles():
-    from sensors.devices import PROFILES
-    return PROFILES
