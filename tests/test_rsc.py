@@ -199,13 +199,14 @@ def rows(track: CadenceTrack) -> np.ndarray:
 
 
 def test_the_recorder_journals_every_reading_the_pod_sent(tmp_path):
-    result, device, profile, track = asyncio.run(record_pod(tmp_path, 20.0, name="Pod 1"))
+    result, device, profile, track = asyncio.run(record_pod(tmp_path, 60.0, name="Pod 1"))
     assert profile is FOOT_POD                         # detected from the advertised 16-bit 0x1814 alone
     _, sent = device.sent.arrays()
-    assert len(track) == result.status.samples == 20 and result.status.malformed_frames == 0
-    np.testing.assert_array_equal(rows(track), sent[:20])
-    assert track.gaps == [] and result.status.reconnects == 0
-    assert 150 <= np.median(track.cadence_spm) <= 210 and np.all(track.speed_mps == 3.0)
+    assert len(track) == result.status.samples == 60 and result.status.malformed_frames == 0
+    np.testing.assert_array_equal(rows(track), sent[:60])
+    assert track.gaps == [] and result.status.reconnects == 0 and np.all(track.speed_mps == 3.0)
+    # the simulated run behind the pod runs at 180 steps/min: the recorded cadence says so
+    assert abs(np.median(track.cadence_spm) - 180.0) <= 2.0
 
 
 def test_a_link_drop_is_survived_and_readings_are_never_altered(tmp_path):
