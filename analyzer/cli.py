@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from sensors.errors import RetrorunError
@@ -43,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("retrorun: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (`retrorun analyze ... | head`): stop quietly; point stdout at nothing so
+        # that the interpreter's final flush does not complain again (Python docs, "Note on SIGPIPE")
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 

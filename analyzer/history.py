@@ -150,7 +150,7 @@ class History:
         self.path = Path(path)
         if not create and not self.path.exists():
             raise InputError("no history database", path=self.path,
-                             expected="one made by `retrorun history add` (or give --db)")
+                             expected="one made by `retrorun history add` (the default database, or the file --db names)")
         if create:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:

@@ -35,7 +35,17 @@ class UnitDecision:
             return f"converted from {self.unit} to g (gravity read {self.gravity_in_unit:.3g} {self.unit})"
         if self.detected:
             return f"g (detected: gravity read {self.gravity_in_unit:.3g} g)"
-        return f"{self.unit} (as stated)"
+        return f"{self.unit} (as stated)" + doubt_about_stated_unit(self.gravity_in_unit, self.unit)
+
+
+def doubt_about_stated_unit(gravity_in_unit: float, unit: str) -> str:
+    """A warning, for the units line, when a stated unit makes gravity read far from 1 g (a recording in
+    m/s^2 stated as g reads 9.8 g); empty when gravity reads about 1 g or cannot be read."""
+    gravity_g = gravity_in_unit * G_PER_UNIT[normalise_unit(unit)]
+    if not np.isfinite(gravity_g) or abs(gravity_g - 1.0) <= GRAVITY_TOLERANCE:
+        return ""
+    return (f"; but gravity then reads {gravity_g:.3g} g, not about 1 g: check the unit "
+            "(or the data has gravity removed)")
 
 
 def normalise_unit(unit: str) -> str:

@@ -104,3 +104,29 @@ def test_sample_is_what_its_command_makes(name, tmp_path, capsys):
     np.testing.assert_allclose(made.acc_g, kept.acc_g, atol=2e-5)  # last-digit rounding may differ across numpy builds
     truth_name = name.replace(".csv", ".truth.csv")
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / truth_name), pd.read_csv(SAMPLES / truth_name), atol=1e-3)
+
+
+def test_a_reader_that_goes_away_stops_the_output_quietly():
+    import subprocess
+    import sys
+    proc = subprocess.Popen([sys.executable, "-m", "analyzer.cli", "analyze", str(SAMPLES / "backward_shank_200hz.csv"),
+                             "--json", "-"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()                  # like `| head` exiting before the analysis is printed
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 1 and "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_a_report_must_be_named_html(tmp_path, capsys):
+    assert main(["report", str(SAMPLES / "backward_shank_200hz.csv"), "-o", str(tmp_path / "r.pdf")]) == 2
+    assert "the report is an HTML page" in capsys.readouterr().err and not (tmp_path / "r.pdf").exists()
+
+
+def test_a_stated_unit_that_makes_gravity_wrong_is_flagged(tmp_path, capsys):
+    t = np.arange(0, 20, 0.01)
+    path = tmp_path / "mps2.csv"
+    rows = np.column_stack([t, 0.1 * np.sin(10 * t), 0 * t, 9.80665 + np.sin(19 * t)])
+    np.savetxt(path, rows, delimiter=",", header="time_s,acc_x,acc_y,acc_z", comments="", fmt="%.5f")
+    assert main(["analyze", str(path), "--placement", "sacrum", "--unit", "g"]) == 0
+    assert "gravity then reads 9.82 g, not about 1 g: check the unit" in capsys.readouterr().out
+    assert main(["analyze", str(path), "--placement", "sacrum"]) == 0
+    assert "check the unit" not in capsys.readouterr().out

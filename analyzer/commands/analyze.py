@@ -9,7 +9,7 @@ from pathlib import Path
 from sensors.recording import PLACEMENTS
 
 from .common import add_db_argument
-from .output import write_outputs
+from .output import check_html_output, write_outputs
 
 EPILOG_ANALYZE = """\
 examples:
@@ -56,6 +56,8 @@ def cmd_analyze(args: argparse.Namespace) -> None:
     from ..cadence import load_session
     from ..report_text import summary_text
 
+    if args.report:
+        check_html_output(args.report)
     recording, result = load_session(args.file, lambda path: load(path, unit=args.unit, placement=args.placement,
                                                                    format=args.format, columns=args.columns))
     # everything is computed before anything is written: an error never leaves half the outputs

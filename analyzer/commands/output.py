@@ -22,6 +22,7 @@ def write_outputs(outputs: dict[Path, str]) -> None:
 
 
 RECORDING_SUFFIXES = (".csv", ".npz")
+HTML_SUFFIXES = (".html", ".htm")
 
 
 def check_recording_output(path: Path) -> None:
@@ -29,3 +30,10 @@ def check_recording_output(path: Path) -> None:
     if path.suffix not in RECORDING_SUFFIXES:
         raise InputError("unknown output format", path=path, found=repr(path.suffix or "no suffix"),
                          expected="FILE.csv (canonical CSV) or FILE.npz (binary)")
+
+
+def check_html_output(path: Path) -> None:
+    """Refuse a report name that does not say HTML (report.pdf would be HTML under a false name)."""
+    if path.suffix.lower() not in HTML_SUFFIXES:
+        raise InputError("the report is an HTML page", path=path, found=repr(path.suffix or "no suffix"),
+                         expected="FILE.html (print it to PDF from the browser if you need one)")

@@ -8,7 +8,7 @@ from typing import Iterable
 
 from .common import (LoadedSession, add_db_argument, add_recording_arguments, history_path, load_and_analyse,
                      session_date, warmup_s)
-from .output import write_outputs
+from .output import check_html_output, write_outputs
 
 EPILOG_REPORT = """\
 examples:
@@ -39,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_report(args: argparse.Namespace) -> None:
     from .common import write_binary
 
+    check_html_output(args.output)
     page, sessions = report_page((load_and_analyse(path, args) for path in args.files), args)
     pngs = {}
     if args.figures:

@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..errors import InputError, UnitError
 from ..recording import Recording
-from ..units import G_PER_UNIT, decide_unit, gravity_magnitude, normalise_unit, to_g
+from ..units import G_PER_UNIT, decide_unit, doubt_about_stated_unit, gravity_magnitude, normalise_unit, to_g
 
 SNIFF_BYTES = 65536
 """How much of a file detection reads: enough for any header and a few dozen rows, cheap on big files."""
@@ -505,6 +505,8 @@ def resolve_unit(samples: Samples, user_units: str | None, time_s: np.ndarray) -
         note = f"{unit} (as stated)" if unit == "g" else f"converted from {unit} to g (as stated)"
         if samples.gravity_removed:
             note += "; gravity was removed by the app, so impact reads about 1 g low"
+        else:
+            note += doubt_about_stated_unit(gravity, unit)
         return unit, note
     if samples.gravity_removed:
         raise UnitError(f"{samples.gravity_removed}: contacts and landing impact need acceleration with gravity",
