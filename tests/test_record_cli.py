@@ -128,3 +128,13 @@ def test_ctrl_c_stops_cleanly_and_finalises(tmp_path):
     reported, code = asyncio.run(signal_after_status(out, signal.SIGINT))
     assert code == 0 and not (tmp_path / "run.csv.journal").exists()
     assert len(sensors.load(out)) >= reported
+
+
+def test_record_never_replaces_an_earlier_session_unless_told(tmp_path, capsys):
+    out = tmp_path / "run.csv"
+    out.write_text("an earlier session\n")
+    assert main(["record", "--emulate", "polar-h10", "--seconds", "1", "--emulate-speed", "10", "-o", str(out)]) == 2
+    assert "output file exists" in capsys.readouterr().err and out.read_text() == "an earlier session\n"
+    assert main(["record", "--emulate", "polar-h10", "--seconds", "1", "--emulate-speed", "10", "--overwrite",
+                 "-o", str(out)]) == 0
+    assert len(sensors.load(out)) == 200

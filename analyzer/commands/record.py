@@ -56,6 +56,8 @@ def add_recording_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--placement", choices=PLACEMENTS, help="where the sensor is worn (stored in the output)")
     p.add_argument("--journal", type=Path, metavar="FILE", help="journal path (default: OUTPUT.journal)")
     p.add_argument("--keep-journal", action="store_true", help="keep the journal after a successful finalise")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing output file (default: refuse, so no earlier session is lost)")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.csv|FILE.npz")
 
 
@@ -86,6 +88,9 @@ def record_session(args: argparse.Namespace, hooks: SessionHooks | None = None) 
     """Record until --seconds or Ctrl-C into the journal (closed on return); DeviceError if nothing was recorded."""
     hooks = hooks or SessionHooks()
     check_recording_output(args.output)
+    if args.output.exists() and not args.overwrite:
+        raise InputError("the output file exists: a new session would replace it", path=args.output,
+                         expected="another -o name, or --overwrite")
     if args.replay is not None and not args.emulate:
         raise InputError("--replay needs --emulate PROFILE (the emulated device streams the file)")
     seconds = args.seconds if args.seconds is not None else (EMULATED_SECONDS_DEFAULT if args.emulate else math.inf)
