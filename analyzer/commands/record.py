@@ -148,28 +148,12 @@ async def _record(args: argparse.Namespace, seconds: float, journal_path: Path, 
     from sensors.journal import JournalWriter
 
     profile = get_profile(args.emulate or args.profile) if (args.emulate or args.profile) else None
-    kwargs: dict = {}
-    emulator = None
-    wall_limit_s = seconds
+    emulator, scanner_kwargs, client_kwargs, wall_limit_s = None, {}, {}, seconds
     if args.emulate:
-        from sensors.emulator import require_bumble
-        require_bumble()
-        from sensors.emulator.backend import BumbleClient, BumbleScanner
-        from sensors.emulator.registry import replayed_source, simulated_source, start_emulated
-
-        device_rate_hz = args.rate_hz or profile.default_rate_hz
-        if args.replay is not None:
-            served = replayed_source(profile, args.replay, device_rate_hz)
-            seconds = min(seconds, served.duration_s) if args.seconds is not None else served.duration_s
-        else:
-            served = simulated_source(profile, seconds=seconds, rate_hz=device_rate_hz,
-                                      placement=args.placement or "shank")
-        air, emulator = await start_emulated(profile, served, speed=args.emulate_speed)
-        kwargs = {"air": air}
-        scanner_kwargs, client_kwargs = {"backend": BumbleScanner, **kwargs}, {"backend": BumbleClient, **kwargs}
+        emulator, air, seconds = await _start_emulator(args, profile, seconds)
+        from sensors.emulator.backend import bleak_kwargs
+        scanner_kwargs, client_kwargs = bleak_kwargs(air)
         wall_limit_s = seconds / args.emulate_speed + 30.0
-    else:
-        scanner_kwargs, client_kwargs = {}, {}
     try:
         device, profile = await find_device(args.device or (emulator.name if emulator else None), profile,
                                             scanner_kwargs=scanner_kwargs)
@@ -188,6 +172,23 @@ async def _record(args: argparse.Namespace, seconds: float, journal_path: Path, 
     finally:
         if emulator is not None:
             await emulator.stop()
+
+
+async def _start_emulator(args: argparse.Namespace, profile, seconds: float):
+    """(an advertising emulated device of `profile` serving --replay or a simulated run, its air, the
+    session length: the whole replayed file unless --seconds is shorter)."""
+    from sensors.emulator import require_bumble
+    require_bumble()
+    from sensors.emulator.registry import replayed_source, simulated_source, start_emulated
+
+    device_rate_hz = args.rate_hz or profile.default_rate_hz
+    if args.replay is not None:
+        served = replayed_source(profile, args.replay, device_rate_hz)
+        seconds = min(seconds, served.duration_s) if args.seconds is not None else served.duration_s
+    else:
+        served = simulated_source(profile, seconds=seconds, rate_hz=device_rate_hz, placement=args.placement or "shank")
+    air, emulator = await start_emulated(profile, served, speed=args.emulate_speed)
+    return emulator, air, seconds
 
 
 def _print_status(status) -> None:

@@ -56,7 +56,7 @@ async def _scan(args: argparse.Namespace):
     from sensors.emulator import require_bumble
     require_bumble()
     from sensors.devices import PROFILES
-    from sensors.emulator.backend import BumbleClient, BumbleScanner, VirtualAir
+    from sensors.emulator.backend import VirtualAir, bleak_kwargs
     from sensors.emulator.registry import EMULATORS, simulated_source, start_emulated
 
     keys = args.emulate or [key for key, p in PROFILES.items() if p.family in EMULATORS]
@@ -67,9 +67,9 @@ async def _scan(args: argparse.Namespace):
             profile = PROFILES[key]
             run = simulated_source(profile, seconds=1.0, rate_hz=profile.default_rate_hz)
             devices.append((await start_emulated(profile, run, air=air))[1])
-        return await scan(args.seconds, read_battery=args.battery,
-                          scanner_kwargs={"backend": BumbleScanner, "air": air},
-                          client_kwargs={"backend": BumbleClient, "air": air})
+        scanner_kwargs, client_kwargs = bleak_kwargs(air)
+        return await scan(args.seconds, read_battery=args.battery, scanner_kwargs=scanner_kwargs,
+                          client_kwargs=client_kwargs)
     finally:
         for device in devices:
             await device.stop()

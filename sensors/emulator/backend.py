@@ -57,6 +57,11 @@ class VirtualAir:
         self.link.remove_controller(controller)
 
 
+def bleak_kwargs(air: "VirtualAir") -> tuple[dict, dict]:
+    """The keyword arguments (for BleakScanner, for BleakClient) that put bleak on `air`."""
+    return {"backend": BumbleScanner, "air": air}, {"backend": BumbleClient, "air": air}
+
+
 def address_text(address: hci.Address) -> str:
     """"AA:BB:..." without Bumble's "/P" type suffix: what bleak users see as an address."""
     return address.to_string(with_type_qualifier=False)
