@@ -21,9 +21,8 @@ import numpy as np
 
 import sensors
 from analyzer.batch import SUMMARY_CSV, run_batch
+from benchmarks.output import publish
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 BASE_RUNS = (("sacrum", "backward"), ("shank", "backward"), ("chest", "backward"), ("phone_pocket", "backward"),
              ("sacrum", "forward"), ("shank", "forward"), ("chest", "forward"), ("phone_pocket", "forward"),
              ("foot", "backward"), ("phone_arm", "backward"))
@@ -116,9 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         "Reported failures:", "",
         *[f"- `{Path(f.path).name}`: {f.error.replace(str(folder) + '/', '')}" for f in two.failed], "",
     ]
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "batch.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    publish("batch", lines)
     return 0
 
 

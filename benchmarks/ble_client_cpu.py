@@ -24,8 +24,8 @@ from sensors.devices import polar_pmd as pmd
 from sensors.emulator.backend import BumbleClient
 from sensors.emulator.registry import simulated_run, start_emulated
 from sensors.journal import JournalWriter
+from benchmarks.output import publish
 
-RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 RATE_HZ = 200.0
 TARGET_PERCENT = 10.0
 
@@ -80,9 +80,7 @@ def main() -> None:
         + (" (within run-to-run noise)" if abs(own) < 1.0 else "") + f"; total {total_percent:.1f} % "
         f"({'under' if total_percent < TARGET_PERCENT else 'over'} the {TARGET_PERCENT:g} % target, an upper bound "
         "for the client side).", ""]
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "ble_client_cpu.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    publish("ble_client_cpu", lines)
 
 
 if __name__ == "__main__":

@@ -28,8 +28,8 @@ from sensors.emulator.backend import BumbleClient, BumbleScanner, VirtualAir
 from sensors.emulator.registry import EMULATORS, start_emulated
 from sensors.journal import JournalWriter, recover
 from sensors.simulator import simulate
+from benchmarks.output import publish
 
-RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 SESSION_S = 12.0
 DROPS_SESSION_S = 30.0
 DROPS_SPEED = 10.0
@@ -163,9 +163,7 @@ def main() -> None:
         "| profile | stall recovery, s | vs target | drops without replay: reported lost / never arrived | "
         "error, samples (notifications) | drops with replay: samples lost |",
         "|---|---|---|---|---|---|", *rows, "", kill_line, ""]
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "ble_faults.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    publish("ble_faults", lines)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,8 @@ from pathlib import Path
 import sensors
 from benchmarks.timing import timed
 from sensors.importers import exporters, read
+from benchmarks.output import publish
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 REPEATS = 3
 TARGET_S = 2.0
 
@@ -54,9 +53,7 @@ def main() -> int:
                          f"{'yes' if med < TARGET_S else 'NO'} |")
             print(lines[-1], flush=True)
     lines += ["", f"Slowest median: {worst:.2f} s."]
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "import_speed.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    publish("import_speed", lines)
     return 0 if worst < TARGET_S else 1
 
 

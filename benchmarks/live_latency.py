@@ -30,8 +30,8 @@ import numpy as np
 
 from analyzer.stream import StreamSettings
 from sensors.emulator.polar import DEFAULT_SAMPLES_PER_FRAME
+from benchmarks.output import publish
 
-RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 LINK_ALLOWANCE_S = 0.05
 RATE_HZ = 200.0
 FRAME_INTERVAL_S = DEFAULT_SAMPLES_PER_FRAME / RATE_HZ
@@ -83,9 +83,7 @@ def main() -> None:
         "|---|---|---|---|---|---|---|", *rows, "",
         "Speed 1 is real time and the figure that counts; at higher speeds the detector's processing time is "
         "multiplied by the speed in device time.", ""]
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "live_latency.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    publish("live_latency", lines)
 
 
 if __name__ == "__main__":

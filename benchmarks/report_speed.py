@@ -14,9 +14,8 @@ from benchmarks.timing import timed
 from analyzer import analyze
 from analyzer.report import prepare_session, report_html
 from analyzer.session import direction_of
+from benchmarks.output import publish
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 REPEATS = 3
 TARGET_S = 5.0
 
@@ -44,9 +43,7 @@ def main() -> int:
             size_kb = out.stat().st_size / 1024
             lines.append(f"| `retrorun report hour{suffix} -o report.html --figures DIR` (whole process; "
                          f"page {size_kb:.0f} kB) | {best:.2f} | {med:.2f} | < {TARGET_S:g} |")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "report_speed.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    publish("report_speed", lines)
     return 0
 
 

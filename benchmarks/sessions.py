@@ -4,14 +4,13 @@ activity. Writes benchmarks/results/sessions.md.   python -m benchmarks.sessions
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from analyzer import analyze
 from analyzer.validate import match_events
 from benchmarks.grid import TOLERANCE_S
 from sensors import PLACEMENTS, simulate
+from benchmarks.output import publish
 
-RESULTS = Path(__file__).parent / "results"
 SESSION_S = 600.0
 
 
@@ -36,8 +35,7 @@ def main() -> int:
             lines.append(f"| {placement} | {direction} | {recall['run']:.3f} | {recall['walk']:.3f} | "
                          f"{recall['turn']:.3f} | {precision:.3f} | {error:.2f} |")
             print(lines[-1], file=sys.stderr)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "sessions.md").write_text("\n".join(lines) + "\n")
+    publish("sessions", lines, echo=False)
     return 0
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from analyzer.stream import StreamingDetector, StreamSettings
 from sensors import simulate
+from benchmarks.output import publish
 
-RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 RATE_HZ = 200.0
 CHUNK_S = 1.0
 SEGMENT_S = 600.0
@@ -83,9 +83,7 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=2.0)
     args = parser.parse_args()
     lines = report(stream_load(args.hours))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "stream_load.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    publish("stream_load", lines)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ import argparse
 import itertools
 import platform
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,8 +26,8 @@ from analyzer.validate import match_events
 from sensors import Recording
 from sensors.recording import PLACEMENTS
 from sensors.simulator import simulate
+from benchmarks.output import publish
 
-RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 CHUNKS = (1, 37, 1000)
 TARGET = 0.99
 
@@ -107,9 +106,7 @@ def main() -> None:
               "| recording | offline steps | " + " | ".join(columns) + " |", "|---|---|" + "---|" * len(columns)]
     for _, r in worst.iterrows():
         lines.append(f"| {r.recording} | {r.offline_steps} | " + " | ".join(f"{r[c]:.4f}" for c in columns) + " |")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "stream_parity.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    publish("stream_parity", lines)
 
 
 if __name__ == "__main__":
