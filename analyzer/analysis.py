@@ -14,6 +14,7 @@ from sensors.errors import InputError
 from .placement import DetectorParams, params_for
 from .preprocess import segments
 from .bouts import BOUT_COLUMNS, find_bouts
+from .direction import classify_bouts, running_direction
 from .steps import MAX_STEP_INTERVAL_S, Contacts, detect
 
 MIN_ANALYSIS_S = 2.0
@@ -35,7 +36,9 @@ CLIP_PLATEAU_SAMPLES = 3
 
 @dataclass
 class Summary:
-    """Whole-recording figures. Cadence and impact are taken over running steps (all steps if none ran)."""
+    """Whole-recording figures. Cadence and impact are taken over running steps (all steps if none ran).
+    direction: of the running bouts, detected from the signal (analyzer/direction.py); its confidence is the
+    share of steps that agree, direction_basis says what the sensor's forward axis was taken from."""
 
     step_count: int
     duration_s: float
@@ -54,6 +57,9 @@ class Summary:
     sampling_rate_hz: float
     gap_count: int
     gap_duration_s: float
+    direction: str = "unknown"
+    direction_confidence: float | None = None
+    direction_basis: str = ""
     notes: list[str] = field(default_factory=list)
 
 
@@ -115,7 +121,8 @@ def analyze(recording: Recording, placement: str | None = None, **detector_overr
         raise InputError(f"sampling rate too low for a {placement} sensor", path=source,
                          found=f"{fs:.2f} Hz", expected=f"at least {params.min_sampling_rate_hz:g} Hz")
     notes: list[str] = []
-    found = [detect(seg, params) for seg in segments(recording, MIN_SEGMENT_S)]
+    parts = segments(recording, MIN_SEGMENT_S)
+    found = [detect(seg, params) for seg in parts]
     steps = _step_table(recording, found)
     if not len(steps):
         notes.append("no steps found: the sensor looks still (standing or not worn)")
@@ -126,6 +133,11 @@ def analyze(recording: Recording, placement: str | None = None, **detector_overr
     if gaps:
         notes.append(f"{len(gaps)} gap(s) in the data, {gap_duration_s:.1f} s in all: no steps counted across them")
     bouts = find_bouts(steps)
+    calls = classify_bouts(recording, parts, steps, bouts, params)
+    bouts["direction"] = [c.direction for c in calls]
+    bouts["direction_confidence"] = [np.nan if c.confidence is None else c.confidence for c in calls]
+    bouts["direction_basis"] = [c.basis for c in calls]
+    overall = running_direction(bouts)
     running = steps["running"].to_numpy(dtype=bool)
     basis = steps[running] if running.any() else steps
     impacts = basis["impact_g"].dropna()
@@ -147,6 +159,9 @@ def analyze(recording: Recording, placement: str | None = None, **detector_overr
         sampling_rate_hz=fs,
         gap_count=len(gaps),
         gap_duration_s=gap_duration_s,
+        direction=overall.direction,
+        direction_confidence=overall.confidence,
+        direction_basis=overall.basis,
         notes=notes,
     )
     return Analysis(steps=steps, summary=summary, params=params, bouts=bouts)

@@ -55,6 +55,13 @@ class DetectorParams:
       reaches 130-135 steps/min, running rarely goes below 140: Tudor-Locke et al. 2018).
     - single_leg: shank/foot; the other foot's contacts are placed between the sensor leg's.
     - impulse_highpass_hz: above the swing's harmonics (stride frequency <= 2 Hz), below the spike's.
+    - braking_window_steps, walking_braking_window_steps: where the braking cue of the direction of travel
+      is read, in step periods from initial contact, running and walking (analyzer/direction.py). Trunk,
+      running: the contact's braking transient (0 to 0.15; its length read off the alcantara sacral
+      recordings, where it is over by 0.15 of a step); trunk, walking: the first half of single support
+      (0.25 to 0.5), when the body decelerates as it rises over the stance leg (inverted pendulum; double
+      support mixes the trailing leg's push in). Leg: the late swing (-0.3 to 0), which decelerates before
+      contact in both gaits. None: direction is not measured at this placement.
     - min_sampling_rate_hz: below this, the placement's events are not resolved (SCIENCE.md: 50 Hz is
       enough for cadence, >= 200 Hz for impact peaks).
     """
@@ -78,14 +85,18 @@ class DetectorParams:
     single_leg: bool = False
     impulse_highpass_hz: float = 8.0
     min_sampling_rate_hz: float = 25.0
+    braking_window_steps: tuple[float, float] | None = None
+    walking_braking_window_steps: tuple[float, float] | None = None
     source: str = ""
 
 
 _BODY = DetectorParams(event_signal="vertical", event_lowpass_hz=10.0, period_min_s=0.22, period_max_s=0.75, min_prominence_g=0.35,
                        ic_method="tangent", walking_peak_lag_s=0.055, walking_lowpass_hz=5.0, min_sampling_rate_hz=25.0,
+                       braking_window_steps=(0.0, 0.15), walking_braking_window_steps=(0.25, 0.5),
                        source="Auvinet 2002; Patoz 2022; van Oeveren 2018 (autocorrelation cadence)")
 _LEG = DetectorParams(event_signal="impulse", event_lowpass_hz=15.0, period_min_s=0.44, period_max_s=1.5, min_prominence_g=0.5,
                       ic_method="peak", peak_lag_s=0.012, single_leg=True, min_sampling_rate_hz=50.0,
+                      braking_window_steps=(-0.3, 0.0), walking_braking_window_steps=(-0.3, 0.0),
                       source="Purcell 2006 / Kiernan 2023 (shank IC at the impact); Gottlieb 2020 (toe, backward)")
 
 DEFAULTS: dict[str, DetectorParams] = {
@@ -93,7 +104,9 @@ DEFAULTS: dict[str, DetectorParams] = {
     "chest": replace(_BODY, toe_off_fraction=0.3, flight_floor_g=0.55),
     "phone_pocket": replace(_BODY, event_lowpass_hz=20.0, period_lowpass_hz=5.0, min_prominence_g=0.2),
     "phone_arm": replace(_BODY, min_prominence_g=0.2),
-    "wrist": replace(_BODY, min_prominence_g=0.2),
+    # the forearm's own swing, at the stride frequency, outweighs the braking it receives (the simulator reads
+    # backward runs as forward there), so direction is not measured at the wrist
+    "wrist": replace(_BODY, min_prominence_g=0.2, braking_window_steps=None, walking_braking_window_steps=None),
     "shank": _LEG,
     "foot": replace(_LEG, min_prominence_g=1.0, min_sampling_rate_hz=100.0),
 }

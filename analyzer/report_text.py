@@ -35,6 +35,8 @@ def summary_text(path: Path | str, rec: Recording, result: Analysis) -> str:
                                            if s.estimated_step_count else ""),
         f"  running     {_clock(s.running_duration_s)} ({s.running_step_count} steps"
         + (f" in {s.running_interval_count} interval(s), {s.turn_count} turn(s))" if s.running_interval_count else ")"),
+        f"  direction   {s.direction}" + (f" ({s.direction_confidence:.0%} of steps agree; {s.direction_basis})"
+                                          if s.direction_confidence is not None else f" ({s.direction_basis})"),
         f"  cadence     {_num(s.cadence_spm, '.1f', 'steps/min')} (median while running)",
         f"  impact      {NO_IMPACT}" if cadence_file else
         f"  impact      {_num(s.impact_g_median, '.2f', 'g')} median, {_num(s.impact_g_p90, '.2f', 'g')} p90"

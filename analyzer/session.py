@@ -46,9 +46,10 @@ class SessionStats:
         return asdict(self)
 
 
-def direction_of(recording: Recording, stated: str | None = None) -> tuple[str, str]:
+def direction_of(recording: Recording, stated: str | None = None, analysis=None) -> tuple[str, str]:
     """The running direction and where it came from: `stated` (the command line), else the file's
-    `# direction:` line, else the simulator's settings, else unknown. Returns (direction, source)."""
+    `# direction:` line, else the direction `analysis` detected from the signal, else the simulator's
+    settings, else unknown. Returns (direction, source)."""
     if stated:
         if stated not in DIRECTIONS:
             raise InputError("unknown direction", found=repr(stated), expected="forward or backward")
@@ -56,6 +57,8 @@ def direction_of(recording: Recording, stated: str | None = None) -> tuple[str, 
     meta = recording.metadata or {}
     if meta.get("direction") in DIRECTIONS:
         return str(meta["direction"]), "file"
+    if analysis is not None and analysis.summary.direction in DIRECTIONS:
+        return analysis.summary.direction, f"detected, confidence {analysis.summary.direction_confidence:.2f}"
     sim = meta.get("simulator")
     if isinstance(sim, str):
         try:
@@ -64,7 +67,7 @@ def direction_of(recording: Recording, stated: str | None = None) -> tuple[str, 
             sim = None
     if isinstance(sim, dict) and sim.get("direction") in DIRECTIONS:
         return str(sim["direction"]), "simulator settings in the file"
-    return UNKNOWN_DIRECTION, "not stated (use --direction)"
+    return UNKNOWN_DIRECTION, "not stated (use --direction) and not detected"
 
 
 def summary_mask(steps: pd.DataFrame, warmup_s: float) -> np.ndarray:

@@ -166,6 +166,9 @@ Raw numbers: `benchmarks/results/accuracy.json`.
 - No real backward running with ground truth exists that we could find; backward figures come from the
   simulator only, whose assumptions are in docs/simulator.md.
 - Wrist sensors miss about half of walking steps in simulated sessions (benchmarks/results/sessions.md).
+- Direction is not classified at the wrist, and needs a walk (taken as forward) or a stated forward axis;
+  a pocket phone at 220 steps/min backward is often wrong or unknown (benchmarks/results/direction.md).
+- Placement is not detected from the signal yet.
 
 ## Which data tuned what (disclosure)
 - Detector settings per placement (analyzer/placement.py) were chosen on the simulator: signals, filters,
@@ -175,6 +178,13 @@ Raw numbers: `benchmarks/results/accuracy.json`.
 - The 30 % toe-off level was chosen on the alcantara force plates: the contact-time MAE there is a fit.
 - The alcantara initial-contact figures were not used to tune the detector beyond choosing the tangent
   onset over a fixed threshold (a choice made on the simulator, then checked here).
+- Direction of travel (`python -m benchmarks.direction`, benchmarks/results/direction.md): the running
+  trunk window (0-0.15 of a step after contact) was read off the alcantara AP signal, where the braking
+  transient is over by then, so "31 of 31 alcantara trials forward" is a fit, and it rests on an assumed
+  axis sign (+x forward; SOURCE.md does not give it). The walking window (first half of single support)
+  comes from inverted-pendulum mechanics; the leg window (late swing), the stride averaging and the
+  75 % agreement level were chosen on the simulator, whose sessions then score them. No detection
+  method assumes the direction of travel (all events are found on rotation-invariant signals).
 """
 
 

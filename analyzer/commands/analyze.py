@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sensors.recording import PLACEMENTS
 
-from .common import add_db_argument
+from .common import add_db_argument, add_forward_axis_argument, with_forward_axis
 from .output import check_html_output, write_outputs
 
 EPILOG_ANALYZE = """\
@@ -39,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="where the sensor was worn (default: the file's '# placement:' line)")
     p.add_argument("--unit", "--units", dest="unit", metavar="UNIT", help="acceleration unit of the file: g, m/s^2 or mg "
                                                   "(default: detected from gravity)")
+    add_forward_axis_argument(p)
     p.add_argument("--format", help="app export layout (default: detected); see `retrorun import --help`")
     p.add_argument("--columns", metavar="T,X,Y,Z", help="generic CSV: the time column and the x, y, z columns")
     p.add_argument("--json", type=Path, metavar="OUT", help="write summary and steps as JSON ('-' for stdout)")
@@ -58,8 +59,9 @@ def cmd_analyze(args: argparse.Namespace) -> None:
 
     if args.report:
         check_html_output(args.report)
-    recording, result = load_session(args.file, lambda path: load(path, unit=args.unit, placement=args.placement,
-                                                                   format=args.format, columns=args.columns))
+    recording, result = load_session(args.file, lambda path: with_forward_axis(
+        load(path, unit=args.unit, placement=args.placement, format=args.format, columns=args.columns),
+        args.forward_axis))
     # everything is computed before anything is written: an error never leaves half the outputs
     outputs = {}
     if args.json:

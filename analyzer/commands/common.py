@@ -20,11 +20,29 @@ def add_db_argument(p: argparse.ArgumentParser) -> None:
                    help="history database (default: history.sqlite in your user data directory)")
 
 
+def add_forward_axis_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--forward-axis", metavar="AXIS",
+                   help="the sensor axis that points forward of the body (+x, -y, ...), for detecting the running "
+                        "direction without a warm-up walk (default: the file's '# forward_axis:' line, else "
+                        "calibrated on the first walk)")
+
+
+def with_forward_axis(recording: Recording, axis: str | None) -> Recording:
+    """`recording` with a stated forward axis (checked) in its metadata, for analyzer/direction.py."""
+    if axis:
+        from ..direction import parse_forward_axis
+        parse_forward_axis(axis)
+        recording.metadata["forward_axis"] = axis
+    return recording
+
+
 def add_recording_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--placement", choices=PLACEMENTS, help="where the sensor was worn (default: from the file)")
     p.add_argument("--unit", metavar="UNIT", help="acceleration unit: g, m/s^2 or mg (default: detected)")
     p.add_argument("--direction", choices=DIRECTIONS,
-                   help="running direction (default: the file's '# direction:' line, else unknown)")
+                   help="running direction (default: the file's '# direction:' line, else detected from the "
+                        "signal, else unknown)")
+    add_forward_axis_argument(p)
     p.add_argument("--warmup-min", type=float, metavar="MIN",
                    help="minutes at the start left out of summary values (default 5, from the guidance rules; "
                         "0 when the recording starts after the warm-up)")
@@ -60,18 +78,19 @@ def load_and_analyse(path: Path, args: argparse.Namespace) -> LoadedSession:
 
     from ..cadence import load_session
 
-    recording, analysis = load_session(path, lambda p: load(p, unit=getattr(args, "unit", None),
-                                                              placement=getattr(args, "placement", None)))
+    recording, analysis = load_session(path, lambda p: with_forward_axis(
+        load(p, unit=getattr(args, "unit", None), placement=getattr(args, "placement", None)),
+        getattr(args, "forward_axis", None)))
     return loaded_session(path, recording, analysis, args)
 
 
 def loaded_session(path: Path, recording: Recording, analysis: Analysis, args: argparse.Namespace) -> LoadedSession:
-    """An analysed recording with its direction (stated, from the file, else unknown) and content hash."""
+    """An analysed recording with its direction (stated, from the file, detected, else unknown) and content hash."""
     from sensors.fileformat import content_hash
 
     from ..session import direction_of
 
-    direction, source = direction_of(recording, getattr(args, "direction", None))
+    direction, source = direction_of(recording, getattr(args, "direction", None), analysis)
     return LoadedSession(path, recording, analysis, direction, source, content_hash(path))
 
 

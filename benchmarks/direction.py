@@ -1,0 +1,108 @@
+"""Direction of travel per bout (analyzer/direction.py), scored on simulated sessions and on the real sacral
+running trials. Writes benchmarks/results/direction.md and direction.json.   python -m benchmarks.direction
+
+Simulator: sessions (warm-up walk, running bouts with turnarounds, rests, cool-down walk) at every placement,
+both directions, 140/180/220 steps/min, 50-500 Hz, random sensor orientation. A detected bout's true direction
+is that of the simulated contacts inside it; a bout called 'unknown' counts as wrong.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from dataclasses import replace
+from multiprocessing import Pool
+
+import numpy as np
+
+from analyzer import analyze
+from analyzer.placement import params_for
+from benchmarks.output import RESULTS, publish
+from benchmarks.realdata import ALCANTARA, alcantara_trials
+from sensors import PLACEMENTS, simulate
+
+SESSION_S = 300.0
+CADENCES_SPM = (140.0, 180.0, 220.0)
+RATES_HZ = (50.0, 100.0, 200.0, 500.0)
+ALCANTARA_AXIS = "+x"
+"""The biaxial sacral sensor's AP channel, taken as positive forward: SOURCE.md does not give the sign."""
+
+
+def score_session(case: tuple[str, str, float, float, int]) -> dict:
+    placement, direction, cadence, rate, seed = case
+    run = simulate(placement, direction, cadence_spm=cadence, sampling_rate_hz=rate, duration_s=SESSION_S,
+                   seed=seed, session=True)
+    result = analyze(run.recording)
+    truth = run.truth
+    rows = []
+    for bout in result.bouts.itertuples():
+        inside = truth[(truth.ic_s >= bout.start_s) & (truth.ic_s <= bout.end_s) & (truth.activity == "run")]
+        if bout.activity != "run" or inside.empty:
+            continue
+        rows.append({"true": inside.direction.mode().iloc[0], "called": bout.direction,
+                     "confidence": None if np.isnan(bout.direction_confidence) else float(bout.direction_confidence)})
+    return {"placement": placement, "direction": direction, "cadence_spm": cadence, "rate_hz": rate, "seed": seed,
+            "bouts": rows}
+
+
+def cases() -> list[tuple[str, str, float, float, int]]:
+    out = []
+    for i, (placement, direction, cadence, rate) in enumerate(
+            itertools.product(PLACEMENTS, ("forward", "backward"), CADENCES_SPM, RATES_HZ)):
+        if rate >= params_for(placement).min_sampling_rate_hz:
+            out.append((placement, direction, cadence, rate, 100 + i))
+    return out
+
+
+def score_alcantara() -> list[dict]:
+    out = []
+    for trial, rec, _ in alcantara_trials():
+        rec = replace(rec, metadata={**rec.metadata, "forward_axis": ALCANTARA_AXIS})
+        s = analyze(rec).summary
+        out.append({"trial": trial, "called": s.direction, "confidence": s.direction_confidence})
+    return out
+
+
+def main() -> int:
+    with Pool(2) as pool:
+        sessions = pool.map(score_session, cases())
+    alcantara = score_alcantara() if ALCANTARA.is_dir() else []
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "direction.json").write_text(json.dumps({"simulator": sessions, "alcantara": alcantara}, indent=1) + "\n")
+    lines = ["# Direction of travel per bout", "",
+             f"Simulated {SESSION_S:.0f}-s sessions: every placement, both directions, "
+             f"{'/'.join(f'{c:.0f}' for c in CADENCES_SPM)} steps/min, {'/'.join(f'{r:.0f}' for r in RATES_HZ)} Hz "
+             "(where the placement allows the rate), random orientation; the sensor's forward axis is calibrated on "
+             "the warm-up walk. A running bout called 'unknown' counts as wrong.", "",
+             "| placement | running bouts | right | wrong | unknown | right share | median confidence |",
+             "|---|---|---|---|---|---|---|"]
+    every = []
+    for placement in PLACEMENTS:
+        bouts = [b for s in sessions if s["placement"] == placement for b in s["bouts"]]
+        every += bouts
+        lines.append(_row(placement, bouts))
+    lines.append(_row("all", every))
+    if alcantara:
+        forward = sum(a["called"] == "forward" for a in alcantara)
+        conf = [a["confidence"] for a in alcantara if a["confidence"] is not None]
+        lines += ["", f"alcantara sacral running (forward, treadmill), forward axis {ALCANTARA_AXIS} assumed (the "
+                      "upstream sign is not documented): "
+                      f"{forward} of {len(alcantara)} trials called forward, median confidence "
+                      f"{np.median(conf) if conf else float('nan'):.2f}. The 0-0.15 step braking window was read "
+                      "off these trials, so this is a fit, not a test."]
+    publish("direction", lines)
+    return 0
+
+
+def _row(name: str, bouts: list[dict]) -> str:
+    right = sum(b["called"] == b["true"] for b in bouts)
+    unknown = sum(b["called"] == "unknown" for b in bouts)
+    wrong = len(bouts) - right - unknown
+    conf = [b["confidence"] for b in bouts if b["confidence"] is not None]
+    share = right / len(bouts) if bouts else float("nan")
+    return (f"| {name} | {len(bouts)} | {right} | {wrong} | {unknown} | {share:.3f} | "
+            f"{np.median(conf) if conf else float('nan'):.2f} |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
