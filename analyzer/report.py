@@ -88,10 +88,11 @@ def recording_info(recording: Recording | CadenceTrack, analysis: Analysis) -> d
 
 
 def interval_table(steps: pd.DataFrame, warmup_s: float, block_s: float = INTERVAL_BLOCK_S,
-                   min_steps: int = MIN_INTERVAL_STEPS) -> pd.DataFrame:
+                   min_steps: int = MIN_INTERVAL_STEPS, bouts: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per running interval (a stretch of running steps between pauses, gaps or walking; long ones
-    cut into `block_s` blocks): start_s, duration_s, steps, cadence_spm, impact_g, impact_steps, warmup."""
-    columns = ["start_s", "duration_s", "steps", "cadence_spm", "impact_g", "impact_steps", "warmup"]
+    cut into `block_s` blocks): start_s, duration_s, steps, cadence_spm, impact_g, impact_steps, warmup, and
+    direction (that of the bout of `bouts` it starts in; '' without bouts)."""
+    columns = ["start_s", "duration_s", "steps", "cadence_spm", "impact_g", "impact_steps", "warmup", "direction"]
     if not len(steps):
         return pd.DataFrame(columns=columns)
     running = steps["running"].to_numpy(dtype=bool)
@@ -111,8 +112,16 @@ def interval_table(steps: pd.DataFrame, warmup_s: float, block_s: float = INTERV
             rows.append({"start_s": t[part[0]], "duration_s": t[part[-1]] - t[part[0]], "steps": int(part.size),
                          "cadence_spm": float(chunk["cadence_spm"].median()),
                          "impact_g": float(impacts.median()) if len(impacts) else float("nan"),
-                         "impact_steps": int(len(impacts)), "warmup": bool(t[part[0]] < warmup_s)})
+                         "impact_steps": int(len(impacts)), "warmup": bool(t[part[0]] < warmup_s),
+                         "direction": _bout_direction(bouts, t[part[0]])})
     return pd.DataFrame(rows, columns=columns)
+
+
+def _bout_direction(bouts: pd.DataFrame | None, time_s: float) -> str:
+    if bouts is None or "direction" not in bouts:
+        return ""
+    inside = bouts[(bouts["start_s"] <= time_s) & (bouts["end_s"] >= time_s)]
+    return str(inside["direction"].iloc[0]) if len(inside) else ""
 
 
 def prepare_session(name: str, recording: Recording, analysis: Analysis, direction: str, direction_source: str,
@@ -130,7 +139,7 @@ def prepare_session(name: str, recording: Recording, analysis: Analysis, directi
     steps = analysis.steps
     min_steps = int(rules.value("min_steps"))
     report = SessionReport(name=name, recording_info=recording_info(recording, analysis), stats=stats,
-                           verdict=verdict, intervals=interval_table(steps, warmup_s),
+                           verdict=verdict, intervals=interval_table(steps, warmup_s, bouts=analysis.bouts),
                            balance=leg_balance(steps, warmup_s, min_steps))
     if with_figures:
         report.figures = session_figures(steps, verdict, rules)
@@ -262,10 +271,11 @@ def _intervals_html(frame: pd.DataFrame) -> str:
     if not len(frame):
         return '<p class="note">No running interval of at least 10 steps.</p>'
     head = ("<tr><th>#</th><th>start</th><th class=n>duration</th><th class=n>steps</th>"
-            "<th class=n>cadence (steps/min)</th><th class=n>impact (g, median)</th><th></th></tr>")
+            "<th class=n>cadence (steps/min)</th><th class=n>impact (g, median)</th><th>direction</th><th></th></tr>")
     rows = [f"<tr><td>{i}</td><td>{_clock(r.start_s)}</td><td class=n>{_clock(r.duration_s)}</td>"
             f"<td class=n>{r.steps}</td><td class=n>{_num(r.cadence_spm, '.1f')}</td>"
-            f"<td class=n>{_num(r.impact_g, '.2f')}</td><td>{'warm-up' if r.warmup else ''}</td></tr>"
+            f"<td class=n>{_num(r.impact_g, '.2f')}</td><td>{_e(r.direction)}</td>"
+            f"<td>{'warm-up' if r.warmup else ''}</td></tr>"
             for i, r in enumerate(frame.itertuples(), 1)]
     return f'<table class="intervals">{head}{"".join(rows)}</table>'
 

@@ -103,3 +103,11 @@ def test_alcantara_trials_read_forward_with_the_assumed_axis(shared_data):
         rec = replace(rec, metadata={**rec.metadata, "forward_axis": "+x"})
         calls.append(analyze(rec).summary.direction)
     assert calls == ["forward"] * 31
+
+
+def test_report_intervals_carry_their_bouts_direction():
+    from analyzer.report import interval_table
+    result = analyze(simulate("sacrum", "backward", sampling_rate_hz=100, duration_s=300, seed=8, session=True).recording)
+    table = interval_table(result.steps, warmup_s=0.0, bouts=result.bouts)
+    assert len(table) >= 1 and (table.direction == "backward").all()
+    assert (interval_table(result.steps, warmup_s=0.0).direction == "").all()
