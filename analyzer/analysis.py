@@ -14,7 +14,7 @@ from sensors.errors import InputError
 from .placement import DetectorParams, params_for
 from .preprocess import segments
 from .bouts import BOUT_COLUMNS, find_bouts
-from .direction import classify_bouts, running_direction
+from .direction import running_direction, travel
 from .steps import MAX_STEP_INTERVAL_S, Contacts, detect
 
 MIN_ANALYSIS_S = 2.0
@@ -69,7 +69,8 @@ class Analysis:
     row per running interval or walk, analyzer/bouts.py) and `.summary`.
 
     steps columns: time_s (initial contact, s from recording start), foot ('sensor' = the instrumented leg,
-    'other' for a shank/foot sensor's other leg, 'either' for body-worn sensors), estimated (bool: placed at
+    'other' for a shank/foot sensor's other leg; for body-worn sensors 'left' or 'right' where the step's side
+    was attributed (analyzer/direction.py), else 'either'), estimated (bool: placed at
     mid-stride, no visible event), interval_s (since the previous contact; empty after a gap or pause),
     cadence_spm (120 / the time since the contact before the previous one: steps per minute over the last
     stride, which cancels left/right asymmetry), impact_g (peak resultant in g over 100 ms after contact, gravity included;
@@ -133,7 +134,9 @@ def analyze(recording: Recording, placement: str | None = None, **detector_overr
     if gaps:
         notes.append(f"{len(gaps)} gap(s) in the data, {gap_duration_s:.1f} s in all: no steps counted across them")
     bouts = find_bouts(steps)
-    calls = classify_bouts(recording, parts, steps, bouts, params)
+    moves = travel(recording, parts, steps, bouts, params)
+    steps["foot"] = moves.foot
+    calls = moves.calls
     bouts["direction"] = [c.direction for c in calls]
     bouts["direction_confidence"] = [np.nan if c.confidence is None else c.confidence for c in calls]
     bouts["direction_basis"] = [c.basis for c in calls]

@@ -62,17 +62,16 @@ def parse_forward_axis(text: str | None) -> np.ndarray | None:
     return vector
 
 
-def step_cues(segments: list[Segment], steps: pd.DataFrame, params: DetectorParams) -> np.ndarray:
-    """(N, 3) cue vector per step (NaN where it has none): mean horizontal acceleration (g, sensor frame)
-    over [IC + a*T, IC + b*T], T the step's interval (the local step period), (a, b) the placement's
-    running or walking braking window."""
-    cues = np.full((len(steps), 3), np.nan)
+def _window_means(segments: list[Segment], steps: pd.DataFrame, start: np.ndarray, end: np.ndarray,
+                  usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per step, the mean horizontal acceleration (g, sensor frame; gravity and the trend below
+    GRAVITY_LOWPASS_HZ removed) and the mean unit 'up' over [IC + start*T, IC + end*T], T the step's interval
+    (the local step period); NaN rows where a step is not `usable` or has no sample there."""
+    horizontal_mean = np.full((len(steps), 3), np.nan)
+    up_mean = np.full((len(steps), 3), np.nan)
     time_s = steps["time_s"].to_numpy(dtype=float)
     period_s = steps["interval_s"].to_numpy(dtype=float)
-    running = steps["running"].to_numpy(dtype=bool)
-    start = np.where(running, params.braking_window_steps[0], params.walking_braking_window_steps[0])
-    end = np.where(running, params.braking_window_steps[1], params.walking_braking_window_steps[1])
-    usable = (~steps["estimated"].to_numpy(dtype=bool)) & (steps["foot"].to_numpy() != "other") & np.isfinite(period_s)
+    usable = usable & np.isfinite(period_s)
     for seg in segments:
         gravity = np.column_stack([lowpass(seg.acc_g[:, k], GRAVITY_LOWPASS_HZ, seg.sampling_rate_hz) for k in range(3)])
         up = gravity / np.maximum(np.linalg.norm(gravity, axis=1, keepdims=True), 1e-9)
@@ -83,54 +82,108 @@ def step_cues(segments: list[Segment], steps: pd.DataFrame, params: DetectorPara
         hi = np.searchsorted(seg.time_s, time_s[mine] + end[mine] * period_s[mine])
         for i, a, b in zip(mine, lo, hi):
             if b > a:
-                cues[i] = horizontal[a:b].mean(axis=0)
-    return cues
+                horizontal_mean[i] = horizontal[a:b].mean(axis=0)
+                up_mean[i] = up[a:b].mean(axis=0)
+    return horizontal_mean, up_mean
 
 
-def classify_bouts(recording: Recording, segments: list[Segment], steps: pd.DataFrame, bouts: pd.DataFrame,
-                   params: DetectorParams) -> list[DirectionCall]:
-    """One DirectionCall per row of `bouts`."""
-    if params.braking_window_steps is None:
-        return [DirectionCall(UNKNOWN, None, "not measured at this placement (the forearm's swing hides "
-                                             "the braking)")] * len(bouts)
-    cues = step_cues(segments, steps, params)
+def step_cues(segments: list[Segment], steps: pd.DataFrame, params: DetectorParams) -> np.ndarray:
+    """(N, 3) braking cue per step (NaN where it has none): the mean horizontal acceleration over the
+    placement's running or walking braking window."""
+    running = steps["running"].to_numpy(dtype=bool)
+    start = np.where(running, params.braking_window_steps[0], params.walking_braking_window_steps[0])
+    end = np.where(running, params.braking_window_steps[1], params.walking_braking_window_steps[1])
+    usable = (~steps["estimated"].to_numpy(dtype=bool)) & (steps["foot"].to_numpy() != "other")
+    cues, _ = _window_means(segments, steps, start, end, usable)
     if not params.single_leg:
         # a body-worn limb (upper arm) swings one way at one step and back at the next; the braking does not
         # alternate, so each step's cue is averaged with the previous step's (one stride)
         cues = (cues + np.vstack([np.full((1, 3), np.nan), cues[:-1]])) / 2
+    return cues
+
+
+@dataclass
+class Travel:
+    """Per bout, its DirectionCall; per step, `foot` with 'left'/'right' where the side was attributed."""
+
+    calls: list[DirectionCall]
+    foot: np.ndarray
+
+
+def travel(recording: Recording, segments: list[Segment], steps: pd.DataFrame, bouts: pd.DataFrame,
+           params: DetectorParams) -> Travel:
+    """Direction of each bout and, for body-worn sensors whose forward axis is known, the side of each step."""
+    foot = steps["foot"].to_numpy(dtype=object).copy()
+    if params.braking_window_steps is None:
+        why = "not measured at this placement (the forearm's swing hides the braking)"
+        return Travel([DirectionCall(UNKNOWN, None, why)] * len(bouts), foot)
+    cues = step_cues(segments, steps, params)
     time_s = steps["time_s"].to_numpy(dtype=float)
-    members = [np.flatnonzero((time_s >= b.start_s) & (time_s <= b.end_s) & np.isfinite(cues[:, 0]))
-               for b in bouts.itertuples()]
+    in_bout = [(time_s >= b.start_s) & (time_s <= b.end_s) for b in bouts.itertuples()]
+    members = [np.flatnonzero(inside & np.isfinite(cues[:, 0])) for inside in in_bout]
     stated = parse_forward_axis(recording.metadata.get("forward_axis"))
+    calibration = None
     if stated is not None:
-        # the cue points against the travel: along the body's forward axis it is negative going forward
-        forward, basis, calibration = -stated, "stated forward axis", None
+        body_forward, basis = stated, "stated forward axis"
     else:
         calibration = next((i for i, b in enumerate(bouts.itertuples())
                             if b.activity == "walk" and len(members[i]) >= MIN_STEPS), None)
         if calibration is None:
-            return [DirectionCall(UNKNOWN, None, "no walk to calibrate the sensor's forward axis "
-                                                 "(state it with --forward-axis)")] * len(bouts)
+            why = "no walk to calibrate the sensor's forward axis (state it with --forward-axis)"
+            return Travel([DirectionCall(UNKNOWN, None, why)] * len(bouts), foot)
         mean = cues[members[calibration]].mean(axis=0)
-        forward = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        # the walk brakes against its (forward) travel: the body's forward axis is opposite its mean cue
+        body_forward = -mean / max(float(np.linalg.norm(mean)), 1e-12)
         basis = f"calibrated on the walk at {bouts.start_s.iloc[calibration]:.0f} s (taken as forward)"
-    calls = []
-    for i, idx in enumerate(members):
-        if i == calibration:
-            calls.append(DirectionCall("forward", None, "the calibration walk: taken as forward"))
-            continue
-        if len(idx) < MIN_STEPS:
-            calls.append(DirectionCall(UNKNOWN, None, f"fewer than {MIN_STEPS} steps with a cue"))
-            continue
-        along = cues[idx] @ forward
-        share_forward = float(np.mean(along > 0))
-        direction = "forward" if share_forward >= 0.5 else "backward"
-        agreement = max(share_forward, 1.0 - share_forward)
-        if agreement < MIN_AGREEMENT:
-            calls.append(DirectionCall(UNKNOWN, agreement, f"steps disagree ({agreement:.0%} one way)"))
-        else:
-            calls.append(DirectionCall(direction, agreement, basis))
-    return calls
+    calls = [DirectionCall("forward", None, "the calibration walk: taken as forward") if i == calibration
+             else _call(cues[idx] @ -body_forward, basis) for i, idx in enumerate(members)]
+    if not params.single_leg:
+        sides = step_sides(segments, steps, body_forward)
+        for inside in in_bout:
+            if _alternation(sides[inside]) >= MIN_ALTERNATION:
+                foot[inside & (sides != "")] = sides[inside & (sides != "")]
+    return Travel(calls, foot)
+
+
+def _call(along_forward_cue: np.ndarray, basis: str) -> DirectionCall:
+    """A bout's call from its steps' cues along the braking cue of forward travel (> 0: braking forward)."""
+    if len(along_forward_cue) < MIN_STEPS:
+        return DirectionCall(UNKNOWN, None, f"fewer than {MIN_STEPS} steps with a cue")
+    share_forward = float(np.mean(along_forward_cue > 0))
+    agreement = max(share_forward, 1.0 - share_forward)
+    if agreement < MIN_AGREEMENT:
+        return DirectionCall(UNKNOWN, agreement, f"steps disagree ({agreement:.0%} one way)")
+    return DirectionCall("forward" if share_forward >= 0.5 else "backward", agreement, basis)
+
+
+SIDE_WINDOW_STEPS = (0.0, 0.5)
+"""The medio-lateral push is read over the first half of the step after contact: inside stance whether
+walking (stance 1.2 steps) or running (0.7)."""
+MIN_ALTERNATION = 0.8
+"""Sides are kept for a bout only when at least this share of consecutive steps alternate left/right."""
+
+
+def step_sides(segments: list[Segment], steps: pd.DataFrame, body_forward: np.ndarray) -> np.ndarray:
+    """'left', 'right' or '' per step of a body-worn sensor. During stance the ground pushes the body
+    medially, toward the other side (the medio-lateral ground reaction force: Winter, Biomechanics and
+    Motor Control of Human Movement): a push to the body's right means the left foot is down. Left is
+    up x forward, with up from gravity and forward the body's forward axis (stated or calibrated)."""
+    n = len(steps)
+    start, end = np.full(n, SIDE_WINDOW_STEPS[0]), np.full(n, SIDE_WINDOW_STEPS[1])
+    horizontal, up = _window_means(segments, steps, start, end, ~steps["estimated"].to_numpy(dtype=bool))
+    up = up / np.maximum(np.linalg.norm(up, axis=1, keepdims=True), 1e-9)
+    forward = body_forward - (up @ body_forward)[:, None] * up
+    left = np.cross(up, forward)
+    push_left = (horizontal * left).sum(axis=1)
+    return np.where(np.isnan(push_left), "", np.where(push_left < 0, "left", "right")).astype(object)
+
+
+def _alternation(sides: np.ndarray) -> float:
+    """Share of consecutive attributed steps whose sides differ (0 with fewer than MIN_STEPS)."""
+    known = sides[sides != ""]
+    if len(known) < MIN_STEPS:
+        return 0.0
+    return float(np.mean(known[1:] != known[:-1]))
 
 
 def running_direction(bouts: pd.DataFrame) -> DirectionCall:

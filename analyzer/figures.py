@@ -151,38 +151,54 @@ def _horizontal_boxes(ax, data: list[np.ndarray], labels: list[str]) -> None:
 
 @dataclass(frozen=True)
 class Balance:
-    """Step time of each leg (the interval ending at that leg's contact), running steps after warm-up."""
+    """Step time of each leg (the interval ending at that leg's contact), running steps after warm-up.
+    `labels`: ("sensor leg", "other leg") for a shank/foot sensor, ("left", "right") for a body-worn one whose
+    steps were attributed to a side (analyzer/direction.py)."""
 
-    sensor_step_ms: float
-    other_step_ms: float
-    sensor_steps: int
-    other_steps: int
+    labels: tuple[str, str]
+    first_step_ms: float
+    second_step_ms: float
+    first_steps: int
+    second_steps: int
 
     @property
-    def sensor_share_pct(self) -> float:
-        return 100.0 * self.sensor_step_ms / (self.sensor_step_ms + self.other_step_ms)
+    def first_share_pct(self) -> float:
+        return 100.0 * self.first_step_ms / (self.first_step_ms + self.second_step_ms)
+
+
+LEG_PAIRS = ((("sensor", "other"), ("sensor leg", "other leg")), (("left", "right"), ("left", "right")))
+"""The `foot` values of the two legs and their labels."""
+
+
+def _leg_intervals(steps: pd.DataFrame, warmup_s: float) -> tuple[tuple[str, str], list[np.ndarray]] | None:
+    """Labels and running step times (s) of each leg, for the first pair of `foot` values present."""
+    use = summary_mask(steps, warmup_s) & ~steps["estimated"].to_numpy(dtype=bool) & steps["interval_s"].notna().to_numpy()
+    foot = steps["foot"].to_numpy()
+    for values, labels in LEG_PAIRS:
+        if np.isin(values, foot).all():
+            return labels, [steps.loc[use & (foot == v), "interval_s"].to_numpy(dtype=float) for v in values]
+    return None
 
 
 def leg_balance(steps: pd.DataFrame, warmup_s: float, min_steps: int) -> Balance | None:
     """Left/right step-time balance, when both legs' contacts are observed (a shank or foot sensor whose
-    other-foot contacts are seen, not estimated) and each has `min_steps`; else None."""
-    use = summary_mask(steps, warmup_s) & ~steps["estimated"].to_numpy(dtype=bool) & steps["interval_s"].notna().to_numpy()
-    sensor = steps.loc[use & (steps["foot"] == "sensor").to_numpy(), "interval_s"].to_numpy(dtype=float)
-    other = steps.loc[use & (steps["foot"] == "other").to_numpy(), "interval_s"].to_numpy(dtype=float)
-    if sensor.size < min_steps or other.size < min_steps:
+    other-foot contacts are seen, not estimated, or a body-worn sensor whose steps have sides) and each has
+    `min_steps`; else None."""
+    legs = _leg_intervals(steps, warmup_s)
+    if legs is None or min(len(x) for x in legs[1]) < min_steps:
         return None
-    return Balance(1000 * float(np.median(sensor)), 1000 * float(np.median(other)), int(sensor.size), int(other.size))
+    labels, (first, second) = legs
+    return Balance(labels, 1000 * float(np.median(first)), 1000 * float(np.median(second)), len(first), len(second))
 
 
 def balance_figure(steps: pd.DataFrame, warmup_s: float, min_steps: int) -> Figure | None:
     """Box plots of step time per leg; None when the balance is not available."""
-    if leg_balance(steps, warmup_s, min_steps) is None:
+    balance = leg_balance(steps, warmup_s, min_steps)
+    if balance is None:
         return None
-    use = summary_mask(steps, warmup_s) & ~steps["estimated"].to_numpy(dtype=bool)
-    data = [steps.loc[use & (steps["foot"] == foot).to_numpy(), "interval_s"].dropna().to_numpy() * 1000
-            for foot in ("sensor", "other")]
+    _, data = _leg_intervals(steps, warmup_s)
     fig, ax = _figure()
-    _horizontal_boxes(ax, data, ["sensor leg", "other leg"])
+    _horizontal_boxes(ax, [1000 * x for x in data], list(balance.labels))
     ax.set_xlabel("step time (ms)")
     ax.set_title("Left/right step time")
     return fig

@@ -283,12 +283,17 @@ def _intervals_html(frame: pd.DataFrame) -> str:
 def _balance_html(r: SessionReport) -> str:
     b = r.balance
     if b is None:
-        why = ("a body-worn sensor does not tell the legs apart" if r.stats.placement not in ("shank", "foot")
+        why = ("the steps of a body-worn sensor are told apart only once its forward axis is known (a warm-up "
+               "walk or --forward-axis), not at the wrist, and need enough of them"
+               if r.stats.placement not in ("shank", "foot")
                else "the other leg's contacts were estimated, not observed, or too few")
         return f'<p class="note">Left/right balance is not available: {_e(why)}.</p>'
-    return (f"<p>Step time: sensor leg {b.sensor_step_ms:.0f} ms ({b.sensor_steps} steps), other leg "
-            f"{b.other_step_ms:.0f} ms ({b.other_steps} steps); sensor leg share {b.sensor_share_pct:.1f} %. "
-            "Impact is measured on the sensor's leg only.</p>")
+    first, second = b.labels
+    note = (" Impact is measured on the sensor's leg only." if first == "sensor leg" else
+            " Sides come from the sideways push at each contact (docs/metrics.md).")
+    return (f"<p>Step time: {first} {b.first_step_ms:.0f} ms ({b.first_steps} steps), {second} "
+            f"{b.second_step_ms:.0f} ms ({b.second_steps} steps); {first} share {b.first_share_pct:.1f} %."
+            f"{note}</p>")
 
 
 def session_html(r: SessionReport, rules: Rules) -> str:

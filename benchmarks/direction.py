@@ -1,5 +1,6 @@
-"""Direction of travel per bout (analyzer/direction.py), scored on simulated sessions and on the real sacral
-running trials. Writes benchmarks/results/direction.md and direction.json.   python -m benchmarks.direction
+"""Direction of travel per bout and the side of each step (analyzer/direction.py), scored on simulated
+sessions and on the real sacral running trials. Writes benchmarks/results/direction.md and direction.json.
+    python -m benchmarks.direction
 
 Simulator: sessions (warm-up walk, running bouts with turnarounds, rests, cool-down walk) at every placement,
 both directions, 140/180/220 steps/min, 50-500 Hz, random sensor orientation. A detected bout's true direction
@@ -16,6 +17,7 @@ from multiprocessing import Pool
 import numpy as np
 
 from analyzer import analyze
+from analyzer.figures import leg_balance
 from analyzer.placement import params_for
 from benchmarks.output import RESULTS, publish
 from benchmarks.realdata import ALCANTARA, alcantara_trials
@@ -41,8 +43,23 @@ def score_session(case: tuple[str, str, float, float, int]) -> dict:
             continue
         rows.append({"true": inside.direction.mode().iloc[0], "called": bout.direction,
                      "confidence": None if np.isnan(bout.direction_confidence) else float(bout.direction_confidence)})
+    steps = result.steps
+    sided = steps.foot.isin(["left", "right"]).to_numpy()
+    side_right = int((steps.foot.to_numpy()[sided] == nearest_foot(steps.time_s.to_numpy()[sided], truth)).sum())
+    running = steps.running.to_numpy()
+    balance = leg_balance(steps, 0.0, 25)
     return {"placement": placement, "direction": direction, "cadence_spm": cadence, "rate_hz": rate, "seed": seed,
-            "bouts": rows}
+            "bouts": rows, "running_steps": int(running.sum()), "running_sided": int((sided & running).sum()),
+            "sided": int(sided.sum()), "side_right": side_right,
+            "left_share_pct": balance.first_share_pct if balance and balance.labels[0] == "left" else None}
+
+
+def nearest_foot(time_s: np.ndarray, truth) -> np.ndarray:
+    """The simulated foot ('left'/'right') of the true contact nearest each time."""
+    ic = truth.ic_s.to_numpy()
+    j = np.clip(np.searchsorted(ic, time_s), 1, len(ic) - 1)
+    before = np.abs(ic[j - 1] - time_s) < np.abs(ic[j] - time_s)
+    return truth.foot.to_numpy()[np.where(before, j - 1, j)]
 
 
 def cases() -> list[tuple[str, str, float, float, int]]:
@@ -82,6 +99,22 @@ def main() -> int:
         every += bouts
         lines.append(_row(placement, bouts))
     lines.append(_row("all", every))
+    lines += ["", "Sides of steps (body-worn sensors with a known forward axis): share of running steps given a side, "
+                  "share of sided steps on the right foot, and the left leg's share of step time (50 % on the "
+                  "symmetric simulated runner).", "",
+              "| placement | running steps sided | side right | left share of step time (median, range) |",
+              "|---|---|---|---|"]
+    for placement in PLACEMENTS:
+        mine = [s for s in sessions if s["placement"] == placement]
+        run_steps = sum(s["running_steps"] for s in mine)
+        sided = sum(s["sided"] for s in mine)
+        if not sided:
+            lines.append(f"| {placement} | 0 | - | - |")
+            continue
+        shares = [s["left_share_pct"] for s in mine if s["left_share_pct"] is not None]
+        spread = f"{np.median(shares):.1f} % ({min(shares):.1f}-{max(shares):.1f})" if shares else "-"
+        lines.append(f"| {placement} | {sum(s['running_sided'] for s in mine) / run_steps:.3f} | "
+                     f"{sum(s['side_right'] for s in mine) / sided:.3f} | {spread} |")
     if alcantara:
         forward = sum(a["called"] == "forward" for a in alcantara)
         conf = [a["confidence"] for a in alcantara if a["confidence"] is not None]

@@ -111,3 +111,32 @@ def test_report_intervals_carry_their_bouts_direction():
     table = interval_table(result.steps, warmup_s=0.0, bouts=result.bouts)
     assert len(table) >= 1 and (table.direction == "backward").all()
     assert (interval_table(result.steps, warmup_s=0.0).direction == "").all()
+
+
+def nearest_truth_foot(steps, truth):
+    ic = truth.ic_s.to_numpy()
+    j = np.clip(np.searchsorted(ic, steps.time_s.to_numpy()), 1, len(ic) - 1)
+    before = np.abs(ic[j - 1] - steps.time_s.to_numpy()) < np.abs(ic[j] - steps.time_s.to_numpy())
+    return truth.foot.to_numpy()[np.where(before, j - 1, j)]
+
+
+@pytest.mark.parametrize("placement", ["sacrum", "phone_arm"])
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+def test_body_worn_steps_get_their_side(placement, direction):
+    from analyzer.figures import leg_balance
+    run = simulate(placement, direction, cadence_spm=180, sampling_rate_hz=100, duration_s=300, seed=6, session=True)
+    result = analyze(run.recording)
+    steps = result.steps
+    sided = steps.foot.isin(["left", "right"]).to_numpy()
+    assert sided[steps.running.to_numpy()].mean() >= 0.95
+    right = steps.foot.to_numpy()[sided] == nearest_truth_foot(steps[sided], run.truth)
+    assert right.mean() >= 0.97
+    balance = leg_balance(steps, warmup_s=0.0, min_steps=25)
+    assert balance.labels == ("left", "right")
+    if placement == "sacrum":  # the simulated runner is symmetric; an arm's swing shifts its contacts (docs/metrics.md)
+        assert balance.first_share_pct == pytest.approx(50, abs=1)
+
+
+def test_no_sides_without_a_forward_axis():
+    steps = analyze(simulate("sacrum", "forward", duration_s=40, seed=5).recording).steps
+    assert (steps.foot == "either").all()

@@ -104,8 +104,9 @@ def test_cadence_over_time():
 def test_balance_needs_both_legs_observed():
     steps = synthetic_steps(other_interval_s=0.35, interval_s=0.32)
     b = leg_balance(steps, warmup_s=0.0, min_steps=25)
-    assert b.sensor_step_ms == pytest.approx(320) and b.other_step_ms == pytest.approx(350)
-    assert b.sensor_share_pct == pytest.approx(100 * 320 / 670)
+    assert b.labels == ("sensor leg", "other leg")
+    assert b.first_step_ms == pytest.approx(320) and b.second_step_ms == pytest.approx(350)
+    assert b.first_share_pct == pytest.approx(100 * 320 / 670)
     fig = balance_figure(steps, 0.0, 25)
     ax = fig.axes[0]
     assert ax.get_xlabel() == "step time (ms)"
