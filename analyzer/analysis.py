@@ -10,8 +10,10 @@ import pandas as pd
 
 from sensors import Recording
 from sensors.errors import InputError
+from sensors.recording import PLACEMENTS, check_placement
 
 from .placement import DetectorParams, params_for
+from .placement_auto import contradiction, guess_placement
 from .preprocess import segments
 from .bouts import BOUT_COLUMNS, find_bouts
 from .direction import running_direction, travel
@@ -60,6 +62,7 @@ class Summary:
     direction: str = "unknown"
     direction_confidence: float | None = None
     direction_basis: str = ""
+    placement_source: str = "stated"
     notes: list[str] = field(default_factory=list)
 
 
@@ -105,23 +108,20 @@ def _finite(d: dict) -> dict:
 def analyze(recording: Recording, placement: str | None = None, **detector_overrides) -> Analysis:
     """Detect every foot contact of `recording` and measure cadence and landing impact.
 
-    `placement` defaults to the recording's; `detector_overrides` replace fields of the placement's
-    `DetectorParams` (e.g. `event_lowpass_hz=12`).
+    `placement` defaults to the recording's; 'auto', or none anywhere, reads it from the signal
+    (analyzer/placement_auto.py), and a stated one the signal contradicts gets a note. `detector_overrides`
+    replace fields of the placement's `DetectorParams` (e.g. `event_lowpass_hz=12`).
     """
-    placement = placement or recording.placement
     source = recording.metadata.get("source_file")
-    if placement is None:
-        raise InputError("the sensor placement is not known", path=source, found="no placement in the recording",
-                         expected="--placement shank|foot|sacrum|chest|wrist|phone_pocket|phone_arm")
-    params = params_for(placement, **detector_overrides)
-    fs = float(recording.sampling_rate_hz)
     if len(recording) < 2 or recording.duration_s < MIN_ANALYSIS_S:
         raise InputError("recording too short to analyse", path=source,
                          found=f"{recording.duration_s:.2f} s", expected=f"at least {MIN_ANALYSIS_S:g} s")
+    placement, placement_source, notes = _placement(recording, placement, source)
+    params = params_for(placement, **detector_overrides)
+    fs = float(recording.sampling_rate_hz)
     if fs < RATE_TOLERANCE * params.min_sampling_rate_hz:  # a nominal 25 Hz sensor may read 24.9 Hz
         raise InputError(f"sampling rate too low for a {placement} sensor", path=source,
                          found=f"{fs:.2f} Hz", expected=f"at least {params.min_sampling_rate_hz:g} Hz")
-    notes: list[str] = []
     parts = segments(recording, MIN_SEGMENT_S)
     found = [detect(seg, params) for seg in parts]
     steps = _step_table(recording, found)
@@ -159,6 +159,7 @@ def analyze(recording: Recording, placement: str | None = None, **detector_overr
         turn_count=int(bouts["turns"].sum()),
         estimated_step_count=int(steps["estimated"].sum()),
         placement=placement,
+        placement_source=placement_source,
         sampling_rate_hz=fs,
         gap_count=len(gaps),
         gap_duration_s=gap_duration_s,
@@ -168,6 +169,21 @@ def analyze(recording: Recording, placement: str | None = None, **detector_overr
         notes=notes,
     )
     return Analysis(steps=steps, summary=summary, params=params, bouts=bouts)
+
+
+def _placement(recording: Recording, placement: str | None, source) -> tuple[str, str, list[str]]:
+    """The placement to analyse with, where it came from and any note: the stated one (the argument, else
+    the recording's), checked against the signal; else ('auto' or none stated) the one the signal reads."""
+    stated = placement if placement not in (None, "auto") else (None if placement == "auto" else recording.placement)
+    guess = guess_placement(recording)
+    if stated is not None:
+        check_placement(stated)
+        note = contradiction(stated, guess)
+        return stated, "stated", [note] if note else []
+    if guess.placement is None:
+        raise InputError("the sensor placement is not known and the signal does not tell it", path=source,
+                         found=guess.describe(), expected="--placement " + "|".join(PLACEMENTS))
+    return guess.placement, f"detected from the signal: {guess.describe()}", []
 
 
 def _step_table(rec: Recording, found: list[Contacts]) -> pd.DataFrame:

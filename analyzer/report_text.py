@@ -27,7 +27,7 @@ def summary_text(path: Path | str, rec: Recording, result: Analysis) -> str:
     cadence_file = isinstance(rec, CadenceTrack)
     lines = [
         f"{path}",
-        f"  placement   {s.placement}",
+        f"  placement   {s.placement}" + ("" if s.placement_source == "stated" else f" ({s.placement_source})"),
         f"  {'readings' if cadence_file else 'samples '}    {len(rec)} at {s.sampling_rate_hz:.1f} Hz over "
         f"{_clock(s.duration_s)} (gaps: {gaps})",
         "  units       " + ("cadence file (foot pod)" if cadence_file else str(rec.metadata.get('unit_conversion', 'g'))),

@@ -42,9 +42,13 @@ def load(path: str | Path, *, unit: str | None = None, placement: str | None = N
 
     `unit` (or its alias `units`) states the acceleration unit (else it is detected from gravity and any
     conversion is recorded in `metadata['unit_conversion']`). `placement` overrides the file's
-    `# placement:` line. App exports (docs/formats.md) are recognised from their content and read by
+    `# placement:` line ('auto' clears it, for the analyzer to read it from the signal). App exports (docs/formats.md) are recognised from their content and read by
     `sensors.importers`; `format` and `columns` are passed to it.
     """
+    if placement == "auto":  # the analyzer reads it from the signal, whatever the file says
+        rec = load(path, unit=unit, format=format, columns=columns, units=units)
+        rec.placement = None
+        return rec
     path = Path(path)
     unit = unit if unit is not None else units
     if not path.exists():

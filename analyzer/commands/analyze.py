@@ -35,8 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "impact.", epilog=EPILOG_ANALYZE,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", type=Path, help="recording: canonical .csv, binary .npz, or an app export")
-    p.add_argument("--placement", choices=PLACEMENTS,
-                   help="where the sensor was worn (default: the file's '# placement:' line)")
+    p.add_argument("--placement", choices=PLACEMENTS + ("auto",),
+                   help="where the sensor was worn; auto reads it from the signal (default: the file's "
+                        "'# placement:' line, else auto)")
     p.add_argument("--unit", "--units", dest="unit", metavar="UNIT", help="acceleration unit of the file: g, m/s^2 or mg "
                                                   "(default: detected from gravity)")
     add_forward_axis_argument(p)

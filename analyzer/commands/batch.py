@@ -41,8 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dask", metavar="ADDRESS",
                    help="run on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' for a "
                         "LocalCluster of --jobs workers; needs pip install 'retrorun[dask]'")
-    p.add_argument("--placement", choices=PLACEMENTS,
-                   help="where the sensor was worn, for every recording (default: each file's own)")
+    p.add_argument("--placement", choices=PLACEMENTS + ("auto",),
+                   help="where the sensor was worn, for every recording; auto reads it from each signal "
+                        "(default: each file's own, else auto)")
     p.add_argument("--unit", "--units", dest="unit", metavar="UNIT",
                    help="acceleration unit of every recording: g, m/s^2 or mg (default: detected)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on standard error")

@@ -37,7 +37,8 @@ def with_forward_axis(recording: Recording, axis: str | None) -> Recording:
 
 
 def add_recording_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--placement", choices=PLACEMENTS, help="where the sensor was worn (default: from the file)")
+    p.add_argument("--placement", choices=PLACEMENTS + ("auto",),
+                   help="where the sensor was worn; auto reads it from the signal (default: from the file, else auto)")
     p.add_argument("--unit", metavar="UNIT", help="acceleration unit: g, m/s^2 or mg (default: detected)")
     p.add_argument("--direction", choices=DIRECTIONS,
                    help="running direction (default: the file's '# direction:' line, else detected from the "
