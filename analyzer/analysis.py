@@ -116,13 +116,13 @@ def analyze(recording: Recording, placement: str | None = None, **detector_overr
     if len(recording) < 2 or recording.duration_s < MIN_ANALYSIS_S:
         raise InputError("recording too short to analyse", path=source,
                          found=f"{recording.duration_s:.2f} s", expected=f"at least {MIN_ANALYSIS_S:g} s")
-    placement, placement_source, notes = _placement(recording, placement, source)
+    parts = segments(recording, MIN_SEGMENT_S)
+    placement, placement_source, notes = _placement(recording, placement, source, parts)
     params = params_for(placement, **detector_overrides)
     fs = float(recording.sampling_rate_hz)
     if fs < RATE_TOLERANCE * params.min_sampling_rate_hz:  # a nominal 25 Hz sensor may read 24.9 Hz
         raise InputError(f"sampling rate too low for a {placement} sensor", path=source,
                          found=f"{fs:.2f} Hz", expected=f"at least {params.min_sampling_rate_hz:g} Hz")
-    parts = segments(recording, MIN_SEGMENT_S)
     found = [detect(seg, params) for seg in parts]
     steps = _step_table(recording, found)
     if not len(steps):
@@ -171,11 +171,11 @@ def analyze(recording: Recording, placement: str | None = None, **detector_overr
     return Analysis(steps=steps, summary=summary, params=params, bouts=bouts)
 
 
-def _placement(recording: Recording, placement: str | None, source) -> tuple[str, str, list[str]]:
+def _placement(recording: Recording, placement: str | None, source, parts) -> tuple[str, str, list[str]]:
     """The placement to analyse with, where it came from and any note: the stated one (the argument, else
     the recording's), checked against the signal; else ('auto' or none stated) the one the signal reads."""
     stated = placement if placement not in (None, "auto") else (None if placement == "auto" else recording.placement)
-    guess = guess_placement(recording)
+    guess = guess_placement(recording, parts)
     if stated is not None:
         check_placement(stated)
         note = contradiction(stated, guess)

@@ -62,39 +62,62 @@ def parse_forward_axis(text: str | None) -> np.ndarray | None:
     return vector
 
 
-def _window_means(segments: list[Segment], steps: pd.DataFrame, start: np.ndarray, end: np.ndarray,
+@dataclass(frozen=True)
+class _Frame:
+    """One segment's running sums of the horizontal acceleration (g, sensor frame; gravity and the trend
+    below GRAVITY_LOWPASS_HZ removed) and of the unit 'up': any window's mean is a difference of two rows."""
+
+    time_s: np.ndarray
+    horizontal_sum: np.ndarray
+    up_sum: np.ndarray
+
+    def mean(self, sums: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Mean over samples [lo, hi) of the series whose running sums are `sums` (hi > lo)."""
+        before = np.where(lo[:, None] > 0, sums[np.maximum(lo - 1, 0)], 0.0)
+        return (sums[hi - 1] - before) / (hi - lo)[:, None]
+
+
+def _frames(segments: list[Segment]) -> list[_Frame]:
+    out = []
+    for seg in segments:
+        # in place where possible: an hour at 200 Hz is 17 MB per three-axis array
+        up = lowpass(seg.acc_g, GRAVITY_LOWPASS_HZ, seg.sampling_rate_hz, axis=0)
+        moving = seg.acc_g - up
+        up /= np.maximum(np.linalg.norm(up, axis=1, keepdims=True), 1e-9)
+        moving -= np.einsum("ij,ij->i", moving, up)[:, None] * up
+        out.append(_Frame(seg.time_s, np.cumsum(moving, axis=0, out=moving), np.cumsum(up, axis=0, out=up)))
+    return out
+
+
+def _window_means(frames: list[_Frame], steps: pd.DataFrame, start: np.ndarray, end: np.ndarray,
                   usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per step, the mean horizontal acceleration (g, sensor frame; gravity and the trend below
-    GRAVITY_LOWPASS_HZ removed) and the mean unit 'up' over [IC + start*T, IC + end*T], T the step's interval
-    (the local step period); NaN rows where a step is not `usable` or has no sample there."""
+    """Per step, the mean horizontal acceleration and the mean unit 'up' over [IC + start*T, IC + end*T],
+    T the step's interval (the local step period); NaN rows where a step is not `usable` or has no sample
+    there."""
     horizontal_mean = np.full((len(steps), 3), np.nan)
     up_mean = np.full((len(steps), 3), np.nan)
     time_s = steps["time_s"].to_numpy(dtype=float)
     period_s = steps["interval_s"].to_numpy(dtype=float)
     usable = usable & np.isfinite(period_s)
-    for seg in segments:
-        gravity = np.column_stack([lowpass(seg.acc_g[:, k], GRAVITY_LOWPASS_HZ, seg.sampling_rate_hz) for k in range(3)])
-        up = gravity / np.maximum(np.linalg.norm(gravity, axis=1, keepdims=True), 1e-9)
-        moving = seg.acc_g - gravity
-        horizontal = moving - (moving * up).sum(axis=1, keepdims=True) * up
-        mine = np.flatnonzero(usable & (time_s >= seg.time_s[0]) & (time_s <= seg.time_s[-1]))
-        lo = np.searchsorted(seg.time_s, time_s[mine] + start[mine] * period_s[mine])
-        hi = np.searchsorted(seg.time_s, time_s[mine] + end[mine] * period_s[mine])
-        for i, a, b in zip(mine, lo, hi):
-            if b > a:
-                horizontal_mean[i] = horizontal[a:b].mean(axis=0)
-                up_mean[i] = up[a:b].mean(axis=0)
+    for frame in frames:
+        mine = np.flatnonzero(usable & (time_s >= frame.time_s[0]) & (time_s <= frame.time_s[-1]))
+        lo = np.searchsorted(frame.time_s, time_s[mine] + start[mine] * period_s[mine])
+        hi = np.searchsorted(frame.time_s, time_s[mine] + end[mine] * period_s[mine])
+        ok = hi > lo
+        mine, lo, hi = mine[ok], lo[ok], hi[ok]
+        horizontal_mean[mine] = frame.mean(frame.horizontal_sum, lo, hi)
+        up_mean[mine] = frame.mean(frame.up_sum, lo, hi)
     return horizontal_mean, up_mean
 
 
-def step_cues(segments: list[Segment], steps: pd.DataFrame, params: DetectorParams) -> np.ndarray:
+def step_cues(frames: list[_Frame], steps: pd.DataFrame, params: DetectorParams) -> np.ndarray:
     """(N, 3) braking cue per step (NaN where it has none): the mean horizontal acceleration over the
     placement's running or walking braking window."""
     running = steps["running"].to_numpy(dtype=bool)
     start = np.where(running, params.braking_window_steps[0], params.walking_braking_window_steps[0])
     end = np.where(running, params.braking_window_steps[1], params.walking_braking_window_steps[1])
     usable = (~steps["estimated"].to_numpy(dtype=bool)) & (steps["foot"].to_numpy() != "other")
-    cues, _ = _window_means(segments, steps, start, end, usable)
+    cues, _ = _window_means(frames, steps, start, end, usable)
     if not params.single_leg:
         # a body-worn limb (upper arm) swings one way at one step and back at the next; the braking does not
         # alternate, so each step's cue is averaged with the previous step's (one stride)
@@ -117,7 +140,8 @@ def travel(recording: Recording, segments: list[Segment], steps: pd.DataFrame, b
     if params.braking_window_steps is None:
         why = "not measured at this placement (the forearm's swing hides the braking)"
         return Travel([DirectionCall(UNKNOWN, None, why)] * len(bouts), foot)
-    cues = step_cues(segments, steps, params)
+    frames = _frames(segments)
+    cues = step_cues(frames, steps, params)
     time_s = steps["time_s"].to_numpy(dtype=float)
     in_bout = [(time_s >= b.start_s) & (time_s <= b.end_s) for b in bouts.itertuples()]
     members = [np.flatnonzero(inside & np.isfinite(cues[:, 0])) for inside in in_bout]
@@ -138,7 +162,7 @@ def travel(recording: Recording, segments: list[Segment], steps: pd.DataFrame, b
     calls = [DirectionCall("forward", None, "the calibration walk: taken as forward") if i == calibration
              else _call(cues[idx] @ -body_forward, basis) for i, idx in enumerate(members)]
     if not params.single_leg:
-        sides = step_sides(segments, steps, body_forward)
+        sides = step_sides(frames, steps, body_forward)
         for inside in in_bout:
             if _alternation(sides[inside]) >= MIN_ALTERNATION:
                 foot[inside & (sides != "")] = sides[inside & (sides != "")]
@@ -163,14 +187,14 @@ MIN_ALTERNATION = 0.8
 """Sides are kept for a bout only when at least this share of consecutive steps alternate left/right."""
 
 
-def step_sides(segments: list[Segment], steps: pd.DataFrame, body_forward: np.ndarray) -> np.ndarray:
+def step_sides(frames: list[_Frame], steps: pd.DataFrame, body_forward: np.ndarray) -> np.ndarray:
     """'left', 'right' or '' per step of a body-worn sensor. During stance the ground pushes the body
     medially, toward the other side (the medio-lateral ground reaction force: Winter, Biomechanics and
     Motor Control of Human Movement): a push to the body's right means the left foot is down. Left is
     up x forward, with up from gravity and forward the body's forward axis (stated or calibrated)."""
     n = len(steps)
     start, end = np.full(n, SIDE_WINDOW_STEPS[0]), np.full(n, SIDE_WINDOW_STEPS[1])
-    horizontal, up = _window_means(segments, steps, start, end, ~steps["estimated"].to_numpy(dtype=bool))
+    horizontal, up = _window_means(frames, steps, start, end, ~steps["estimated"].to_numpy(dtype=bool))
     up = up / np.maximum(np.linalg.norm(up, axis=1, keepdims=True), 1e-9)
     forward = body_forward - (up @ body_forward)[:, None] * up
     left = np.cross(up, forward)

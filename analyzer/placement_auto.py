@@ -2,7 +2,7 @@
 stated placement.
 
 Four rotation-invariant features, each measured on windows of WINDOW_S where the wearer moves, with the
-step period that the body-worn detector finds (it finds the step at every placement):
+step period that the body-worn detector's period search finds (it finds the step at every placement):
 - swing_ratio: log10 of the power of the sensor's orientation (the unit vector of its acceleration below
   6 Hz) at the stride frequency over its power at the step frequency. A limb swings once per stride; the
   trunk tilts alike at each step. Trunk sensors read about -1 to -2.6 (simulator; real sacral trials),
@@ -12,10 +12,10 @@ step period that the body-worn detector finds (it finds the step at every placem
   for a sensor on one limb.
 - peak_g: 99th percentile of the acceleration magnitude: a shank or foot takes the tibial shock
   (5-15 g running, SCIENCE.md section 6), a phone in a pocket 2-5 g, a wrist or arm 1.5-3 g.
-- swing_deg: 90th percentile of the angle between the acceleration below 1 Hz and its mean: how far the
-  segment's orientation swings.
-Each window votes for a placement by the rules in `_vote`; the recording's placement is the majority and its
-confidence the share of windows that agree. Sacrum and chest read alike (the detector treats them alike);
+- swing_deg: 90th percentile of the angle between the acceleration below 1 Hz and the posture (below
+  0.3 Hz): how far the segment's orientation swings within a stride, turns and posture shifts left out.
+Each window votes for a placement by the rules in `_vote` (running windows alone when there are any); the
+recording's placement is the majority and its confidence the share of windows that agree. Sacrum and chest read alike (the detector treats them alike);
 so do foot and shank at 50 Hz. The thresholds were set on simulated recordings of other seeds than the ones
 scored (benchmarks/placement.py) with the real recordings' values in view (docs/validation.md).
 """
@@ -36,11 +36,15 @@ MOVING_STD_G = 0.1
 """A window whose acceleration magnitude varies less than this is standing still and does not vote."""
 ORIENTATION_LOWPASS_HZ = 6.0
 SWING_LOWPASS_HZ = 1.0
+POSTURE_LOWPASS_HZ = 0.3
+"""Posture: below the slowest stride (0.8 Hz walking); swing: up to a running stride's frequency."""
 BAND_FRACTION = 0.15
 """The stride and step frequency bands are +-15 % around each (step-to-step variability is a few %)."""
 MIN_CONFIDENCE = 0.6
 """Below this share of agreeing windows the placement is not claimed."""
-MAX_WINDOWS = 30
+RUNNING_MAX_STEP_S = 0.42
+"""Steps faster than 143 a minute are running (walking rarely exceeds 135: Tudor-Locke et al. 2018)."""
+MAX_WINDOWS = 12
 """Windows read from a long recording, spread evenly over it (bounds the time an hour-long run takes)."""
 
 
@@ -77,19 +81,25 @@ FAMILIES = {"shank": "leg", "foot": "leg", "sacrum": "trunk", "chest": "trunk", 
 another family."""
 
 
-def guess_placement(recording: Recording) -> PlacementGuess:
-    """Read the placement from the signal (see the module docstring)."""
-    votes: dict[str, int] = {}
-    features = []
-    for window in _windows(recording):
-        f = window_features(window)
-        if f is None:
-            continue
-        features.append(f)
-        choice = _vote(f, window.sampling_rate_hz)
-        votes[choice] = votes.get(choice, 0) + 1
+def guess_placement(recording: Recording, parts: list[Segment] | None = None) -> PlacementGuess:
+    """Read the placement from the signal (see the module docstring). `parts`: the recording's gap-free
+    segments when already made (preprocess.segments)."""
+    windows = _windows(recording if parts is None else parts)
+    return decide([window_features(w) for w in windows], float(recording.sampling_rate_hz))
+
+
+def decide(features: list[PlacementFeatures | None], sampling_rate_hz: float) -> PlacementGuess:
+    """The majority of the windows' votes. Running windows (steps faster than RUNNING_MAX_STEP_S) vote alone
+    when there are any: the rules were set for running, and a walking trunk tilts at its stride too."""
+    features = [f for f in features if f is not None]
+    running = [f for f in features if f.step_s < RUNNING_MAX_STEP_S]
+    features = running or features
     if not features:
         return PlacementGuess(None, 0.0, {}, None)
+    votes: dict[str, int] = {}
+    for f in features:
+        choice = _vote(f, sampling_rate_hz)
+        votes[choice] = votes.get(choice, 0) + 1
     winner = max(votes, key=votes.get)
     confidence = votes[winner] / len(features)
     median = PlacementFeatures(*np.median(np.array([[*vars(f).values()] for f in features]), axis=0))
@@ -104,9 +114,10 @@ def contradiction(stated: str, guess: PlacementGuess) -> str | None:
             "check --placement")
 
 
-def _windows(recording: Recording) -> list[Segment]:
+def _windows(source: Recording | list[Segment]) -> list[Segment]:
+    parts = segments(source, MIN_WINDOW_S) if isinstance(source, Recording) else source
     out = []
-    for seg in segments(recording, MIN_WINDOW_S):
+    for seg in (p for p in parts if p.time_s[-1] - p.time_s[0] >= MIN_WINDOW_S):
         n = max(int(WINDOW_S * seg.sampling_rate_hz), 1)
         starts = range(0, max(len(seg.time_s) - n, 0) + 1, n) if len(seg.time_s) >= n else [0]
         out += [Segment(seg.time_s[a:a + n], seg.acc_g[a:a + n], seg.sampling_rate_hz) for a in starts]
@@ -117,17 +128,17 @@ def _windows(recording: Recording) -> list[Segment]:
 
 def window_features(window: Segment) -> PlacementFeatures | None:
     """The features of one window, or None when it is still or shows no steady steps."""
-    from .placement import params_for
-    from .steps import detect
+    from .steps import event_signals, local_period_s
 
     fs = window.sampling_rate_hz
     magnitude = window.magnitude_g
     if magnitude.std() < MOVING_STD_G:
         return None
-    contacts = detect(window, replace(params_for("sacrum"), min_sampling_rate_hz=0.0))
-    if len(contacts.ic_s) < 4:
+    periodic, _, _ = event_signals(window, _STEP_FINDER)
+    _, periods_s = local_period_s(periodic, fs, _STEP_FINDER)
+    if not len(periods_s) or not np.isfinite(periods_s).any():
         return None
-    step_s = float(np.median(np.diff(contacts.ic_s)))
+    step_s = float(np.nanmedian(periods_s))
     lag = int(round(step_s * fs))
     if not 0 < 2 * lag < len(magnitude):
         return None
@@ -135,6 +146,15 @@ def window_features(window: Segment) -> PlacementFeatures | None:
                              step_symmetry=_autocorrelation(lowpass(magnitude, 5.0, fs), lag),
                              peak_g=float(np.percentile(magnitude, 99)),
                              swing_deg=_swing_deg(window), step_s=step_s)
+
+
+def _step_finder():
+    from .placement import params_for
+    # the body-worn detector finds the steps at every placement; contact times are not needed here
+    return replace(params_for("sacrum"), min_sampling_rate_hz=0.0, toe_off_fraction=None)
+
+
+_STEP_FINDER = _step_finder()
 
 
 def _swing_ratio(window: Segment, step_s: float) -> float:
@@ -157,12 +177,13 @@ def _autocorrelation(x: np.ndarray, lag: int) -> float:
 
 
 def _swing_deg(window: Segment) -> float:
-    slow = np.column_stack([lowpass(window.acc_g[:, k], SWING_LOWPASS_HZ, window.sampling_rate_hz)
-                            for k in range(3)])
+    fs = window.sampling_rate_hz
+    slow = lowpass(window.acc_g, SWING_LOWPASS_HZ, fs, axis=0)
+    # posture (a turn, a phone shifting) changes more slowly than a stride: measured against it, not the window
+    posture = lowpass(window.acc_g, POSTURE_LOWPASS_HZ, fs, axis=0)
     unit = slow / np.maximum(np.linalg.norm(slow, axis=1, keepdims=True), 1e-9)
-    mean = unit.mean(axis=0)
-    mean /= max(float(np.linalg.norm(mean)), 1e-9)
-    return float(np.percentile(np.degrees(np.arccos(np.clip(unit @ mean, -1, 1))), 90))
+    base = posture / np.maximum(np.linalg.norm(posture, axis=1, keepdims=True), 1e-9)
+    return float(np.percentile(np.degrees(np.arccos(np.clip((unit * base).sum(axis=1), -1, 1))), 90))
 
 
 def _vote(f: PlacementFeatures, sampling_rate_hz: float) -> str:

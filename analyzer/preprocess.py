@@ -7,6 +7,7 @@ a gap, so no step can be invented inside one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import signal
@@ -48,15 +49,21 @@ def segments(rec: Recording, min_duration_s: float) -> list[Segment]:
     return out
 
 
-def lowpass(x: np.ndarray, cutoff_hz: float, sampling_rate_hz: float, order: int = 2) -> np.ndarray:
-    """Zero-phase Butterworth low-pass; a cutoff at or above Nyquist leaves the signal as it is."""
+@lru_cache(maxsize=64)
+def _butter(order: int, cutoff: float, kind: str) -> np.ndarray:
+    """Second-order sections of a Butterworth filter (designed once per setting: detection runs many)."""
+    return signal.butter(order, cutoff, btype=kind, output="sos")
+
+
+def lowpass(x: np.ndarray, cutoff_hz: float, sampling_rate_hz: float, order: int = 2, axis: int = -1) -> np.ndarray:
+    """Zero-phase Butterworth low-pass along `axis`; a cutoff at or above Nyquist leaves the signal as it is."""
     nyquist = sampling_rate_hz / 2
     if cutoff_hz >= 0.95 * nyquist:
         return np.asarray(x, dtype=float)
-    sos = signal.butter(order, cutoff_hz / nyquist, output="sos")
-    return signal.sosfiltfilt(sos, x, padlen=min(len(x) - 1, 3 * (2 * len(sos) + 1)))
+    sos = _butter(order, cutoff_hz / nyquist, "low")
+    return signal.sosfiltfilt(sos, x, axis=axis, padlen=min(x.shape[axis] - 1, 3 * (2 * len(sos) + 1)))
 
 
 def highpass(x: np.ndarray, cutoff_hz: float, sampling_rate_hz: float, order: int = 2) -> np.ndarray:
-    sos = signal.butter(order, cutoff_hz / (sampling_rate_hz / 2), btype="high", output="sos")
+    sos = _butter(order, cutoff_hz / (sampling_rate_hz / 2), "high")
     return signal.sosfiltfilt(sos, x, padlen=min(len(x) - 1, 3 * (2 * len(sos) + 1)))
