@@ -39,11 +39,12 @@ OXFORD_RECORDINGS = {
 }
 
 
-def oxford_walks(root: Path = OXFORD) -> Iterator[tuple[str, Recording, np.ndarray]]:
+def oxford_walks(root: Path = OXFORD, cleaned: bool = False) -> Iterator[tuple[str, Recording, np.ndarray]]:
     """(name, recording, true step times) for the phone walking recordings with shoe foot switches.
 
     accelerometer.csv: t_ns (since phone boot), sensor type, x, y, z in m/s^2 with gravity (SOURCE.md).
-    Truth: one step per foot-switch 0->1 transition, about 0.1 s timing resolution.
+    Truth: one step per foot-switch 0->1 transition, about 0.1 s timing resolution; `cleaned`: with the
+    switches' own slips mended (`clean_footswitch_steps`).
     """
     from sensors.units import to_g
     steps = pd.read_csv(root / "derived" / "footswitch_steps.csv", comment="#")
@@ -53,4 +54,44 @@ def oxford_walks(root: Path = OXFORD) -> Iterator[tuple[str, Recording, np.ndarr
         keep = np.concatenate([[True], np.diff(t_ns) > 0])  # the phone repeats a timestamp now and then
         rec = Recording(time_s=(t_ns[keep] - t_ns[0]) * 1e-9, acc_g=to_g(raw[keep, 2:5], "m/s^2"),
                         placement=placement, metadata={"device": "Samsung phone", "source_file": str(root / name)})
-        yield name, rec, np.sort(steps.loc[steps.recording == name, "t_rel_s"].to_numpy())
+        mine = steps[steps.recording == name].sort_values("t_rel_s")
+        times, feet = mine["t_rel_s"].to_numpy(), mine["foot"].to_numpy()
+        yield name, rec, clean_footswitch_steps(times, feet) if cleaned else times
+
+
+BOUNCE_MAX_STEPS = 0.75
+MISSED_STEPS = (1.5, 2.5)
+"""Two contacts of the same foot in a row cannot both be steps: closer than 0.75 of the median step, the
+switch bounced (one contact); 1.5-2.5 median steps apart, the other foot's switch missed the step between
+(it is added at the midpoint). Anything else (a pause, a turn) is left as it is."""
+
+
+def clean_footswitch_steps(times_s: np.ndarray, feet: np.ndarray) -> np.ndarray:
+    """Step times with the foot switches' slips mended, from the record's own alternation of feet (walking
+    alternates feet; the detector under test plays no part)."""
+    step_s = float(np.median(np.diff(times_s)))
+    out = [times_s[0]]
+    for k in range(1, len(times_s)):
+        gap = times_s[k] - times_s[k - 1]
+        if feet[k] == feet[k - 1]:
+            if gap < BOUNCE_MAX_STEPS * step_s:
+                continue
+            if MISSED_STEPS[0] * step_s <= gap <= MISSED_STEPS[1] * step_s:
+                out.append(times_s[k - 1] + gap / 2)
+        out.append(times_s[k])
+    return np.asarray(out)
+
+
+OXFORD_VALIDATION = OXFORD / "validation" / "user1_frontpocket_1506422223341.csv.gz"
+
+
+def oxford_validation_walk(path: Path = OXFORD_VALIDATION) -> tuple[Recording, np.ndarray]:
+    """The upstream validation recording (front pocket, 100 Hz): t_ns, x, y, z (m/s^2), cumulative steps by the
+    app, cumulative steps by the ground-truth device (SOURCE.md). True steps: where that count goes up."""
+    from sensors.units import to_g
+    raw = np.loadtxt(path, delimiter=",")
+    t_s = (raw[:, 0] - raw[0, 0]) * 1e-9
+    keep = np.concatenate([[True], np.diff(t_s) > 0])
+    rec = Recording(time_s=t_s[keep], acc_g=to_g(raw[keep, 1:4], "m/s^2"), placement="phone_pocket",
+                    metadata={"device": "Samsung S6", "source_file": str(path)})
+    return rec, t_s[np.flatnonzero(np.diff(raw[:, 5]) > 0) + 1]

@@ -82,6 +82,9 @@ def cmd_live(args: argparse.Namespace) -> None:
         session = record_session(args, hooks)
     finally:
         live.finish()
+    # detection may lag the link's last status line (a busy machine): show the final numbers once it is done
+    if session.result is not None:
+        live.print_status(session.result.status)
     finalise_session(args, session)        # the recording is written even if detection failed
     live.raise_error()
     print(live.view.summary(args.events, live.metronome))
