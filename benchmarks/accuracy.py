@@ -179,8 +179,8 @@ Raw numbers: `benchmarks/results/accuracy.json`.
 - No real backward running with ground truth exists that we could find; backward figures come from the
   simulator only, whose assumptions are in docs/simulator.md.
 - Wrist sensors miss about half of walking steps in simulated sessions (benchmarks/results/sessions.md).
-- Direction is not classified at the wrist, and needs a walk (taken as forward) or a stated forward axis;
-  a pocket phone at 220 steps/min backward is often wrong or unknown (benchmarks/results/direction.md).
+- Direction is not classified at the wrist, and needs a walk (taken as forward) or a stated forward axis
+  (benchmarks/results/direction.md).
 - Placement from the signal: sacrum and chest are read alike, and so are foot and shank below 100 Hz;
   the real recordings cover only a sacrum (running) and phones in an arm band or a pocket (walking).
 
@@ -197,7 +197,8 @@ Raw numbers: `benchmarks/results/accuracy.json`.
   transient is over by then, so "31 of 31 alcantara trials forward" is a fit, and it rests on an assumed
   axis sign (+x forward; SOURCE.md does not give it). The walking window (first half of single support)
   comes from inverted-pendulum mechanics; the leg window (late swing), the stride averaging and the
-  75 % agreement level were chosen on the simulator, whose sessions then score them. No detection
+  75 % agreement level were chosen on the simulator, whose sessions then score them; the pocket's longer
+  window (0-0.25 of a step) was chosen on simulated sessions with seeds 7000+, not the scored ones. No detection
   method assumes the direction of travel (all events are found on rotation-invariant signals).
 - Placement from the signal (`python -m benchmarks.placement`, benchmarks/results/placement.md): the
   rules' thresholds were set on simulated recordings with seeds 1000+ (140/180/220 steps/min), with the
