@@ -174,7 +174,7 @@ def analyze(recording: Recording, placement: str | None = None, **detector_overr
 def _placement(recording: Recording, placement: str | None, source, parts) -> tuple[str, str, list[str]]:
     """The placement to analyse with, where it came from and any note: the stated one (the argument, else
     the recording's), checked against the signal; else ('auto' or none stated) the one the signal reads."""
-    stated = placement if placement not in (None, "auto") else (None if placement == "auto" else recording.placement)
+    stated = None if placement == "auto" else placement or recording.placement
     guess = guess_placement(recording, parts)
     if stated is not None:
         check_placement(stated)

@@ -13,9 +13,11 @@ import pandas as pd
 
 from .steps import MAX_STEP_INTERVAL_S
 
-BOUT_COLUMNS = ("activity", "start_s", "end_s", "duration_s", "step_count", "cadence_spm", "impact_g_median", "turns",
-                "direction", "direction_confidence", "direction_basis")
-"""The last three are filled by analyzer/direction.py."""
+ACTIVITY_COLUMNS = ("activity", "start_s", "end_s", "duration_s", "step_count", "cadence_spm", "impact_g_median",
+                    "turns")
+DIRECTION_COLUMNS = ("direction", "direction_confidence", "direction_basis")
+"""Filled by analyzer/direction.py."""
+BOUT_COLUMNS = ACTIVITY_COLUMNS + DIRECTION_COLUMNS
 TURN_MAX_S = 6.0
 """A break in running shorter than this is a turnaround, not the end of an interval (assumption: a
 shuttle turn takes 1-3 s of slowing, pivoting and re-accelerating)."""
@@ -24,9 +26,9 @@ MIN_BOUT_STEPS = 4
 
 
 def find_bouts(steps: pd.DataFrame) -> pd.DataFrame:
-    """One row per bout with the columns of BOUT_COLUMNS but the direction ones; `activity` is 'run' or 'walk'."""
+    """One row per bout with the columns of ACTIVITY_COLUMNS; `activity` is 'run' or 'walk'."""
     if steps.empty:
-        return pd.DataFrame({c: [] for c in BOUT_COLUMNS[:-3]})
+        return pd.DataFrame({c: [] for c in ACTIVITY_COLUMNS})
     time_s = steps["time_s"].to_numpy()
     running = _smoothed(steps["running"].to_numpy(dtype=bool))
     # a new bout starts after a pause or a gap (interval left empty) or where the activity changes
@@ -42,7 +44,7 @@ def find_bouts(steps: pd.DataFrame) -> pd.DataFrame:
                      "duration_s": end_s - float(time_s[idx[0]]), "step_count": len(idx),
                      "cadence_spm": float(part["cadence_spm"].median()),
                      "impact_g_median": float(part["impact_g"].median()), "turns": turns})
-    return pd.DataFrame(rows, columns=list(BOUT_COLUMNS[:-3]))
+    return pd.DataFrame(rows, columns=list(ACTIVITY_COLUMNS))
 
 
 def _smoothed(running: np.ndarray) -> np.ndarray:

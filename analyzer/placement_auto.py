@@ -27,7 +27,9 @@ import numpy as np
 
 from sensors import Recording
 
+from .placement import params_for
 from .preprocess import Segment, lowpass, segments
+from .steps import event_signals, local_period_s
 
 WINDOW_S = 20.0
 MIN_WINDOW_S = 4.0
@@ -46,6 +48,8 @@ RUNNING_MAX_STEP_S = 0.42
 """Steps faster than 143 a minute are running (walking rarely exceeds 135: Tudor-Locke et al. 2018)."""
 MAX_WINDOWS = 12
 """Windows read from a long recording, spread evenly over it (bounds the time an hour-long run takes)."""
+_STEP_FINDER = replace(params_for("sacrum"), min_sampling_rate_hz=0.0, toe_off_fraction=None)
+"""The body-worn detector's period search finds the step at every placement."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +132,6 @@ def _windows(source: Recording | list[Segment]) -> list[Segment]:
 
 def window_features(window: Segment) -> PlacementFeatures | None:
     """The features of one window, or None when it is still or shows no steady steps."""
-    from .steps import event_signals, local_period_s
 
     fs = window.sampling_rate_hz
     magnitude = window.magnitude_g
@@ -146,15 +149,6 @@ def window_features(window: Segment) -> PlacementFeatures | None:
                              step_symmetry=_autocorrelation(lowpass(magnitude, 5.0, fs), lag),
                              peak_g=float(np.percentile(magnitude, 99)),
                              swing_deg=_swing_deg(window), step_s=step_s)
-
-
-def _step_finder():
-    from .placement import params_for
-    # the body-worn detector finds the steps at every placement; contact times are not needed here
-    return replace(params_for("sacrum"), min_sampling_rate_hz=0.0, toe_off_fraction=None)
-
-
-_STEP_FINDER = _step_finder()
 
 
 def _swing_ratio(window: Segment, step_s: float) -> float:

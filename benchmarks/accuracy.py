@@ -6,7 +6,6 @@ ground truth. Writes benchmarks/results/accuracy.json, docs/validation.md and a 
 from __future__ import annotations
 
 import itertools
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,12 +16,12 @@ from matplotlib.figure import Figure
 from analyzer import analyze
 from analyzer.validate import Match, match_events
 from benchmarks.grid import EDGE_MARGIN_S, inside
+from benchmarks.output import publish_json
 from benchmarks.realdata import (ALCANTARA, OXFORD, OXFORD_VALIDATION, alcantara_trials, oxford_validation_walk,
                                  oxford_walks)
 from sensors import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 DOC = ROOT / "docs" / "validation.md"
 FIGURE = ROOT / "docs" / "validation_bland_altman.png"
 SIM_PLACEMENTS = ("shank", "foot", "sacrum", "chest", "wrist", "phone_pocket", "phone_arm")
@@ -127,8 +126,7 @@ def main() -> int:
         scored += score_oxford()
     scored += score_simulator()
     rows = [s.row() for s in scored]
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "accuracy.json").write_text(json.dumps(rows, indent=1) + "\n")
+    publish_json("accuracy", rows)
     bland_altman(scored).savefig(FIGURE, dpi=90)
     DOC.write_text(render(rows))
     print(render(rows))

@@ -9,7 +9,6 @@ is that of the simulated contacts inside it; a bout called 'unknown' counts as w
 from __future__ import annotations
 
 import itertools
-import json
 import sys
 from dataclasses import replace
 from multiprocessing import Pool
@@ -19,7 +18,7 @@ import numpy as np
 from analyzer import analyze
 from analyzer.figures import leg_balance
 from analyzer.placement import params_for
-from benchmarks.output import RESULTS, publish
+from benchmarks.output import publish, publish_json
 from benchmarks.realdata import ALCANTARA, alcantara_trials
 from sensors import PLACEMENTS, simulate
 
@@ -84,8 +83,7 @@ def main() -> int:
     with Pool(2) as pool:
         sessions = pool.map(score_session, cases())
     alcantara = score_alcantara() if ALCANTARA.is_dir() else []
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "direction.json").write_text(json.dumps({"simulator": sessions, "alcantara": alcantara}, indent=1) + "\n")
+    publish_json("direction", {"simulator": sessions, "alcantara": alcantara})
     lines = ["# Direction of travel per bout", "",
              f"Simulated {SESSION_S:.0f}-s sessions: every placement, both directions, "
              f"{'/'.join(f'{c:.0f}' for c in CADENCES_SPM)} steps/min, {'/'.join(f'{r:.0f}' for r in RATES_HZ)} Hz "

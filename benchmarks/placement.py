@@ -9,14 +9,13 @@ these seeds (2000+) were not used to set them.
 from __future__ import annotations
 
 import itertools
-import json
 import sys
 from collections import Counter
 from multiprocessing import Pool
 
 from analyzer.placement import params_for
 from analyzer.placement_auto import FAMILIES, guess_placement
-from benchmarks.output import RESULTS, publish
+from benchmarks.output import publish, publish_json
 from benchmarks.realdata import ALCANTARA, OXFORD, alcantara_trials, oxford_walks
 from sensors import PLACEMENTS, simulate
 
@@ -72,8 +71,7 @@ def main() -> int:
     with Pool(2) as pool:
         sims = pool.map(score_case, cases())
     real = real_rows()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "placement.json").write_text(json.dumps({"simulator": sims, "real": real}, indent=1) + "\n")
+    publish_json("placement", {"simulator": sims, "real": real})
     lines = ["# Placement read from the signal", "",
              f"Simulator: {len(sims)} recordings ({'/'.join(f'{c:.0f}' for c in CADENCES_SPM)} steps/min, "
              f"{'/'.join(f'{r:.0f}' for r in RATES_HZ)} Hz, both directions, random orientation, 60-s runs and "

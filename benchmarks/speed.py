@@ -31,8 +31,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from benchmarks.output import publish_json
+
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 SKDH_SCRIPT = ROOT / "benchmarks" / "skdh_events.py"
 SKDH_PACKAGE = "scikit-digital-health"
 SKDH_VENV = Path(os.environ.get("RETRORUN_SKDH_VENV",
@@ -295,8 +296,7 @@ def main(argv: list[str] | None = None) -> int:
                              "total": time.perf_counter() - started},
         "rows": rows, "growth": growth_rows, "acceptance": acceptance(rows, growth_rows, skdh_reason),
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "speed.json").write_text(json.dumps(results, indent=2) + "\n")
+    publish_json("speed", results, indent=2)
     print(markdown_table(rows))
     print(json.dumps({"growth": growth_rows, "acceptance": results["acceptance"],
                       "benchmark_wall_s": results["benchmark_wall_s"]}, indent=2))

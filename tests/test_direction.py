@@ -10,6 +10,7 @@ from analyzer import analyze
 from analyzer.cli import main
 from analyzer.direction import parse_forward_axis
 from analyzer.session import direction_of
+from benchmarks.direction import nearest_foot
 from sensors import simulate
 from sensors.fileformat import save
 from sensors.errors import InputError
@@ -113,13 +114,6 @@ def test_report_intervals_carry_their_bouts_direction():
     assert (interval_table(result.steps, warmup_s=0.0).direction == "").all()
 
 
-def nearest_truth_foot(steps, truth):
-    ic = truth.ic_s.to_numpy()
-    j = np.clip(np.searchsorted(ic, steps.time_s.to_numpy()), 1, len(ic) - 1)
-    before = np.abs(ic[j - 1] - steps.time_s.to_numpy()) < np.abs(ic[j] - steps.time_s.to_numpy())
-    return truth.foot.to_numpy()[np.where(before, j - 1, j)]
-
-
 @pytest.mark.parametrize("placement", ["sacrum", "phone_arm"])
 @pytest.mark.parametrize("direction", ["forward", "backward"])
 def test_body_worn_steps_get_their_side(placement, direction):
@@ -129,7 +123,7 @@ def test_body_worn_steps_get_their_side(placement, direction):
     steps = result.steps
     sided = steps.foot.isin(["left", "right"]).to_numpy()
     assert sided[steps.running.to_numpy()].mean() >= 0.95
-    right = steps.foot.to_numpy()[sided] == nearest_truth_foot(steps[sided], run.truth)
+    right = steps.foot.to_numpy()[sided] == nearest_foot(steps.time_s.to_numpy()[sided], run.truth)
     assert right.mean() >= 0.97
     balance = leg_balance(steps, warmup_s=0.0, min_steps=25)
     assert balance.labels == ("left", "right")
