@@ -14,8 +14,9 @@ Sensors are worn at any angle, so the body's forward axis in the sensor frame mu
 Each step gives a cue vector (sensor frame, gravity and the slow trend removed, horizontal part); a bout's
 direction is the majority sign of its steps' cues along the forward axis, and its confidence the share of
 steps that agree. For body-worn sensors each step's cue is averaged over a stride, which cancels an arm's or
-thigh's swing (it alternates step to step). Wrist sensors are not classified: the forearm's swing is larger
-than the braking it receives (the simulator reads backward runs there as forward).
+thigh's swing (it alternates step to step). A running wrist reads the push-off instead (late stance drives the
+body along its travel; Cavagna 2012 measured the push in backward running too): at contact the forearm is at
+an extreme of its swing and its own acceleration swamps the brake it receives.
 """
 from __future__ import annotations
 
@@ -111,13 +112,18 @@ def _window_means(frames: list[_Frame], steps: pd.DataFrame, start: np.ndarray, 
 
 
 def step_cues(frames: list[_Frame], steps: pd.DataFrame, params: DetectorParams) -> np.ndarray:
-    """(N, 3) braking cue per step (NaN where it has none): the mean horizontal acceleration over the
-    placement's running or walking braking window."""
+    """(N, 3) cue per step, pointing against the travel (NaN where it has none): the mean horizontal
+    acceleration over the placement's braking window, or turned around over its running propulsion window."""
     running = steps["running"].to_numpy(dtype=bool)
-    start = np.where(running, params.braking_window_steps[0], params.walking_braking_window_steps[0])
-    end = np.where(running, params.braking_window_steps[1], params.walking_braking_window_steps[1])
+    pushing = params.propulsion_window_steps is not None
+    run_window = params.propulsion_window_steps if pushing else params.braking_window_steps
+    start = np.where(running, run_window[0], params.walking_braking_window_steps[0])
+    end = np.where(running, run_window[1], params.walking_braking_window_steps[1])
     usable = (~steps["estimated"].to_numpy(dtype=bool)) & (steps["foot"].to_numpy() != "other")
     cues, _ = _window_means(frames, steps, start, end, usable)
+    if pushing:
+        # the push-off drives the body along its travel: turned around, it reads like a brake
+        cues[running] *= -1.0
     if not params.single_leg:
         # a body-worn limb (upper arm) swings one way at one step and back at the next; the braking does not
         # alternate, so each step's cue is averaged with the previous step's (one stride)
@@ -137,8 +143,8 @@ def travel(recording: Recording, segments: list[Segment], steps: pd.DataFrame, b
            params: DetectorParams) -> Travel:
     """Direction of each bout and, for body-worn sensors whose forward axis is known, the side of each step."""
     foot = steps["foot"].to_numpy(dtype=object).copy()
-    if params.braking_window_steps is None:
-        why = "not measured at this placement (the forearm's swing hides the braking)"
+    if params.braking_window_steps is None and params.propulsion_window_steps is None:
+        why = "not measured at this placement"
         return Travel([DirectionCall(UNKNOWN, None, why)] * len(bouts), foot)
     frames = _frames(segments)
     cues = step_cues(frames, steps, params)

@@ -41,6 +41,9 @@ class DetectorParams:
       the signal low-passed at this frequency (a walk's steps ring with several small peaks each from a
       pocket or an arm; 5 Hz keeps the step fundamental and its second harmonic up to 150 steps/min).
     - period_lowpass_hz: low-pass of the signal whose period is estimated (default: event_lowpass_hz).
+    - period_highpass_hz: high-pass of that signal. Wrist: 2 Hz, above a running stride's frequency (<= 1.9
+      Hz at 220 steps/min), so the forearm's swing, which adds to one step's bounce and takes from the next,
+      no longer makes the stride the dominant period (the step's harmonics are kept).
       A phone in a pocket rides on the thigh, whose swing adds peaks between steps; 5 Hz leaves the
       steps' own rhythm.
     - toe_off_fraction: where the trunk shows the end of a running contact, it is where the vertical
@@ -62,6 +65,9 @@ class DetectorParams:
       (0.25 to 0.5), when the body decelerates as it rises over the stance leg (inverted pendulum; double
       support mixes the trailing leg's push in). Leg: the late swing (-0.3 to 0), which decelerates before
       contact in both gaits. None: direction is not measured at this placement.
+    - propulsion_window_steps: running, read instead of the braking window where set: the push-off of late
+      stance, which drives the body along its travel (Cavagna 2012 measured brake and push both ways). Wrist:
+      0.35 to 0.65 of a step, where the forearm's swing, at an extreme at contact, no longer hides it.
     - min_sampling_rate_hz: below this, the placement's events are not resolved (SCIENCE.md: 50 Hz is
       enough for cadence, >= 200 Hz for impact peaks).
     """
@@ -79,6 +85,7 @@ class DetectorParams:
     walking_peak_lag_s: float | None = None
     walking_lowpass_hz: float | None = None
     period_lowpass_hz: float | None = None
+    period_highpass_hz: float | None = None
     toe_off_fraction: float | None = None
     flight_floor_g: float | None = None
     walk_max_cadence_spm: float = 135.0
@@ -87,6 +94,7 @@ class DetectorParams:
     min_sampling_rate_hz: float = 25.0
     braking_window_steps: tuple[float, float] | None = None
     walking_braking_window_steps: tuple[float, float] | None = None
+    propulsion_window_steps: tuple[float, float] | None = None
     source: str = ""
 
 
@@ -107,9 +115,10 @@ DEFAULTS: dict[str, DetectorParams] = {
     "phone_pocket": replace(_BODY, event_lowpass_hz=20.0, period_lowpass_hz=5.0, min_prominence_g=0.2,
                             braking_window_steps=(0.0, 0.25)),
     "phone_arm": replace(_BODY, min_prominence_g=0.2),
-    # the forearm's own swing, at the stride frequency, outweighs the braking it receives (the simulator reads
-    # backward runs as forward there), so direction is not measured at the wrist
-    "wrist": replace(_BODY, min_prominence_g=0.2, braking_window_steps=None, walking_braking_window_steps=None),
+    # the forearm, at an extreme of its swing at each running contact, swamps the brake it receives; the
+    # push-off (0.35-0.65 of a step, chosen on seeds 7000+) stands clear of it
+    "wrist": replace(_BODY, min_prominence_g=0.2, period_highpass_hz=2.0, braking_window_steps=None,
+                     propulsion_window_steps=(0.35, 0.65)),
     "shank": _LEG,
     "foot": replace(_LEG, min_prominence_g=1.0, min_sampling_rate_hz=100.0),
 }

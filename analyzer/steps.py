@@ -30,10 +30,10 @@ PERIOD_HOP_S = 1.0
 AUTOCORRELATION_BLOCK = 256
 """Windows whose autocorrelations are computed together (bounds memory: 256 x 2 x 6 s x 500 Hz floats)."""
 HALF_LAG_MARGIN = 0.3
-"""The best lag is a stride, not a step, when the autocorrelation at half of it stands this far above its
-values at a quarter and three quarters of it: a step peak between two anti-phase troughs. Left/right
-asymmetry (a phone in one pocket, a swinging arm) makes the stride lag win the plain maximum (van Oeveren
-et al. 2018 check step against stride for the same reason)."""
+"""The best lag is a stride, not a step, when the autocorrelation at half of it stands this far above the
+troughs either side (between an eighth and seven eighths of it): a step peak between two anti-phase troughs.
+Left/right asymmetry (a phone in one pocket, a swinging arm) makes the stride lag win the plain maximum (van
+Oeveren et al. 2018 check step against stride for the same reason)."""
 FLOOR_TOLERANCE = 0.35
 """A contact rises from within this fraction of the rise above the following flight/swing floor."""
 WALK_MAX_CADENCE_SPM = 125.0
@@ -114,7 +114,10 @@ def _periods_from(ac: np.ndarray, lag_min: int, lag_max: int, fs: float, single_
         hi = (half * 1.15).astype(int) + 1
         for i in np.flatnonzero(strong & (half >= lag_min)):
             cand = lo[i] + int(np.argmax(ac[i, lo[i]:hi[i]]))
-            if ac[i, cand] - max(ac[i, best[i] // 4], ac[i, (3 * best[i]) // 4]) >= HALF_LAG_MARGIN:
+            # the troughs either side: where they fall depends on the shape of the stride's swing
+            troughs = max(ac[i, best[i] // 8:lo[i]].min(initial=np.inf),
+                          ac[i, hi[i]:(7 * best[i]) // 8 + 1].min(initial=np.inf))
+            if ac[i, cand] - troughs >= HALF_LAG_MARGIN:
                 best[i] = cand
     return np.where(strong, best / fs, np.nan)
 
@@ -203,6 +206,8 @@ def event_signals(seg: Segment, params: DetectorParams) -> tuple[np.ndarray, np.
     smooth = lowpass(base, params.event_lowpass_hz, fs)
     gentle = lowpass(base, params.walking_lowpass_hz, fs) if params.walking_lowpass_hz else smooth
     periodic = lowpass(base, params.period_lowpass_hz, fs) if params.period_lowpass_hz else smooth
+    if params.period_highpass_hz:
+        periodic = highpass(periodic, params.period_highpass_hz, fs)
     if params.event_signal != "impulse":
         return periodic, smooth, gentle
     # an impact is a spike a few samples wide on top of the limb's swing (a few Hz): above

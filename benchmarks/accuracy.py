@@ -177,8 +177,11 @@ Raw numbers: `benchmarks/results/accuracy.json`.
 - No real backward running with ground truth exists that we could find; backward figures come from the
   simulator only, whose assumptions are in docs/simulator.md.
 - Wrist sensors miss about half of walking steps in simulated sessions (benchmarks/results/sessions.md).
-- Direction is not classified at the wrist, and needs a walk (taken as forward) or a stated forward axis
-  (benchmarks/results/direction.md).
+- Direction needs a walk (taken as forward) or a stated forward axis (benchmarks/results/direction.md).
+  At the wrist it rests on the simulator's arm model: with the arm's phase in backward running moved a
+  quarter stride from the reasoned one (arm most anterior when the opposite foot is, at its toe-off), some
+  backward bouts read forward, and at 220 steps/min about 4 steps in 10 are missed (the swing hides every
+  other bounce). No real wrist recording, forward or backward, has been scored.
 - Placement from the signal: sacrum and chest are read alike, and so are foot and shank below 100 Hz;
   the real recordings cover only a sacrum (running) and phones in an arm band or a pocket (walking).
 
@@ -196,8 +199,12 @@ Raw numbers: `benchmarks/results/accuracy.json`.
   axis sign (+x forward; SOURCE.md does not give it). The walking window (first half of single support)
   comes from inverted-pendulum mechanics; the leg window (late swing), the stride averaging and the
   75 % agreement level were chosen on the simulator, whose sessions then score them; the pocket's longer
-  window (0-0.25 of a step) was chosen on simulated sessions with seeds 7000+, not the scored ones. No detection
-  method assumes the direction of travel (all events are found on rotation-invariant signals).
+  window (0-0.25 of a step) was chosen on simulated sessions with seeds 7000+, not the scored ones, and so
+  was the wrist's push-off window (0.35-0.65 of a step after a running contact). No detection method
+  assumes the direction of travel (all events are found on rotation-invariant signals).
+- The wrist's 2 Hz high-pass of the period search, and the rule that reads the troughs either side of a
+  half-stride step peak, were chosen on the arm-phase sweep of benchmarks/results/direction.md (seeds
+  9000+): its "running steps found" column is a fit. They left every figure above unchanged.
 - Placement from the signal (`python -m benchmarks.placement`, benchmarks/results/placement.md): the
   rules' thresholds were set on simulated recordings with seeds 1000+ (140/180/220 steps/min), with the
   features of the oxford and alcantara recordings in view; the scored simulator grid uses seeds 2000+

@@ -15,9 +15,11 @@ from multiprocessing import Pool
 
 import numpy as np
 
+import sensors.simulator as simulator
 from analyzer import analyze
 from analyzer.figures import leg_balance
 from analyzer.placement import params_for
+from analyzer.validate import match_events
 from benchmarks.output import publish, publish_json
 from benchmarks.realdata import ALCANTARA, alcantara_trials
 from sensors import PLACEMENTS, simulate
@@ -29,19 +31,19 @@ ALCANTARA_AXIS = "+x"
 """The biaxial sacral sensor's AP channel, taken as positive forward: SOURCE.md does not give the sign."""
 
 
+ARM_PHASES = tuple(np.arange(0.0, 1.0, 0.125))
+"""Left-stride phases at which the left arm is most anterior, swept for backward running at the wrist: the
+simulator's 0.85 (at right toe-off, when the right foot is most anterior) is reasoned, not measured."""
+ARM_PHASE_CADENCES_SPM = (140.0, 180.0, 220.0)
+
+
 def score_session(case: tuple[str, str, float, float, int]) -> dict:
     placement, direction, cadence, rate, seed = case
     run = simulate(placement, direction, cadence_spm=cadence, sampling_rate_hz=rate, duration_s=SESSION_S,
                    seed=seed, session=True)
     result = analyze(run.recording)
     truth = run.truth
-    rows = []
-    for bout in result.bouts.itertuples():
-        inside = truth[(truth.ic_s >= bout.start_s) & (truth.ic_s <= bout.end_s) & (truth.activity == "run")]
-        if bout.activity != "run" or inside.empty:
-            continue
-        rows.append({"true": inside.direction.mode().iloc[0], "called": bout.direction,
-                     "confidence": None if np.isnan(bout.direction_confidence) else float(bout.direction_confidence)})
+    rows = running_bout_calls(result, truth)
     steps = result.steps
     sided = steps.foot.isin(["left", "right"]).to_numpy()
     side_right = int((steps.foot.to_numpy()[sided] == nearest_foot(steps.time_s.to_numpy()[sided], truth)).sum())
@@ -51,6 +53,33 @@ def score_session(case: tuple[str, str, float, float, int]) -> dict:
             "bouts": rows, "running_steps": int(running.sum()), "running_sided": int((sided & running).sum()),
             "sided": int(sided.sum()), "side_right": side_right,
             "left_share_pct": balance.first_share_pct if balance and balance.labels[0] == "left" else None}
+
+
+def running_bout_calls(result, truth) -> list[dict]:
+    """Per detected running bout that holds true running contacts: their direction and the call."""
+    rows = []
+    for bout in result.bouts.itertuples():
+        inside = truth[(truth.ic_s >= bout.start_s) & (truth.ic_s <= bout.end_s) & (truth.activity == "run")]
+        if bout.activity != "run" or inside.empty:
+            continue
+        rows.append({"true": inside.direction.mode().iloc[0], "called": bout.direction,
+                     "confidence": None if np.isnan(bout.direction_confidence) else float(bout.direction_confidence)})
+    return rows
+
+
+def score_arm_phase(case: tuple[float, float, int]) -> dict:
+    """A backward wrist session with the arm's phase moved (a sensitivity study of one assumption): the
+    running steps found (within 50 ms) and the bouts' calls."""
+    phase, cadence, seed = case
+    simulator.ARM_FORWARD_PHASE = {**simulator.ARM_FORWARD_PHASE, "backward": float(phase)}
+    run = simulate("wrist", "backward", cadence_spm=cadence, sampling_rate_hz=100.0, duration_s=SESSION_S,
+                   seed=seed, session=True)
+    result = analyze(run.recording)
+    truth = run.truth
+    found = match_events(result.steps.time_s[result.steps.running].to_numpy(),
+                         truth.ic_s[truth.activity == "run"].to_numpy(), 0.05)
+    return {"phase": float(phase), "cadence_spm": cadence, "seed": seed, "running_recall": found.recall,
+            "bouts": running_bout_calls(result, truth)}
 
 
 def nearest_foot(time_s: np.ndarray, truth) -> np.ndarray:
@@ -82,8 +111,11 @@ def score_alcantara() -> list[dict]:
 def main() -> int:
     with Pool(2) as pool:
         sessions = pool.map(score_session, cases())
+        arm_phase_cases = [(phase, cadence, 9000 + i) for i, (phase, cadence)
+                           in enumerate(itertools.product(ARM_PHASES, ARM_PHASE_CADENCES_SPM))]
+        arm_phases = pool.map(score_arm_phase, arm_phase_cases, chunksize=1)
     alcantara = score_alcantara() if ALCANTARA.is_dir() else []
-    publish_json("direction", {"simulator": sessions, "alcantara": alcantara})
+    publish_json("direction", {"simulator": sessions, "alcantara": alcantara, "wrist_arm_phase": arm_phases})
     lines = ["# Direction of travel per bout", "",
              f"Simulated {SESSION_S:.0f}-s sessions: every placement, both directions, "
              f"{'/'.join(f'{c:.0f}' for c in CADENCES_SPM)} steps/min, {'/'.join(f'{r:.0f}' for r in RATES_HZ)} Hz "
@@ -113,6 +145,18 @@ def main() -> int:
         spread = f"{np.median(shares):.1f} % ({min(shares):.1f}-{max(shares):.1f})" if shares else "-"
         lines.append(f"| {placement} | {sum(s['running_sided'] for s in mine) / run_steps:.3f} | "
                      f"{sum(s['side_right'] for s in mine) / sided:.3f} | {spread} |")
+    lines += ["", "Wrist, backward running, with the arm's phase moved (the simulator puts the left arm most anterior "
+                  "at 0.85 of the left stride, at right toe-off: reasoned, not measured); 100 Hz, "
+                  f"{'/'.join(f'{c:.0f}' for c in ARM_PHASE_CADENCES_SPM)} steps/min, seeds 9000+. Running steps "
+                  "found within 50 ms, and the running bouts' calls.", "",
+              "| arm most anterior at | running steps found | bouts right | wrong | unknown |", "|---|---|---|---|---|"]
+    for phase in ARM_PHASES:
+        mine = [a for a in arm_phases if a["phase"] == phase]
+        bouts = [b for a in mine for b in a["bouts"]]
+        right = sum(b["called"] == "backward" for b in bouts)
+        unknown = sum(b["called"] == "unknown" for b in bouts)
+        recall = "/".join(f"{a['running_recall']:.2f}" for a in mine)
+        lines.append(f"| {phase:.3f} | {recall} | {right} | {len(bouts) - right - unknown} | {unknown} |")
     if alcantara:
         forward = sum(a["called"] == "forward" for a in alcantara)
         conf = [a["confidence"] for a in alcantara if a["confidence"] is not None]

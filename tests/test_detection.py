@@ -116,3 +116,17 @@ def test_bouts_match_the_session_plan(placement):
     turns_planned = sum(p["activity"] == "turn" for p in run.recording.metadata["simulator"]["schedule"])
     assert result.summary.turn_count <= turns_planned
     assert result.summary.running_interval_count == sum(p["activity"] == "run" for p in plan)
+
+
+@pytest.mark.parametrize("arm_phase", [0.125, 0.625])
+def test_a_wrist_finds_steps_not_strides_whatever_the_arm_phase(monkeypatch, arm_phase):
+    # with the arm most anterior a quarter stride from the simulator's default, its swing lifts one step's
+    # bounce and lowers the next: the stride, not the step, then dominated the period search
+    import sensors.simulator as simulator
+    monkeypatch.setitem(simulator.ARM_FORWARD_PHASE, "backward", arm_phase)
+    run = simulate("wrist", "backward", cadence_spm=180, sampling_rate_hz=100, duration_s=300, seed=9004, session=True)
+    result = analyze(run.recording)
+    truth = run.truth[run.truth.activity == "run"]
+    found = match_events(result.steps.time_s[result.steps.running].to_numpy(), truth.ic_s.to_numpy(), 0.05)
+    assert found.recall >= 0.95
+    assert abs(result.summary.cadence_spm - 180) < 5

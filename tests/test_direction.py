@@ -20,7 +20,7 @@ def running_bouts(result):
     return result.bouts[result.bouts.activity == "run"]
 
 
-@pytest.mark.parametrize("placement", ["sacrum", "shank", "phone_pocket"])
+@pytest.mark.parametrize("placement", ["sacrum", "shank", "phone_pocket", "wrist"])
 @pytest.mark.parametrize("direction", ["forward", "backward"])
 def test_session_bouts_get_the_simulated_direction(placement, direction):
     run = simulate(placement, direction, cadence_spm=180, sampling_rate_hz=100, duration_s=300, seed=21, session=True)
@@ -52,10 +52,20 @@ def test_without_walk_or_axis_the_direction_is_unknown_and_says_how_to_fix_it():
     assert "--forward-axis" in result.summary.direction_basis
 
 
-def test_wrist_direction_is_not_claimed():
-    result = analyze(simulate("wrist", "backward", sampling_rate_hz=100, duration_s=300, seed=2, session=True).recording)
+def test_a_placement_without_a_cue_window_does_not_claim_a_direction():
+    run = simulate("wrist", "backward", sampling_rate_hz=100, duration_s=300, seed=2, session=True)
+    result = analyze(run.recording, propulsion_window_steps=None)
     assert (result.bouts.direction == "unknown").all()
     assert "not measured" in result.summary.direction_basis
+
+
+def test_the_wrist_reads_the_push_off_because_the_forearm_hides_the_brake():
+    # the brake window that serves the trunk reads a backward run at the wrist wrongly or not at all
+    run = simulate("wrist", "backward", cadence_spm=180, sampling_rate_hz=100, duration_s=300, seed=21, session=True)
+    by_push = running_bouts(analyze(run.recording))
+    by_brake = running_bouts(analyze(run.recording, braking_window_steps=(0.0, 0.15), propulsion_window_steps=None))
+    assert (by_push.direction == "backward").all()
+    assert not (by_brake.direction == "backward").any()
 
 
 @pytest.mark.parametrize("text, vector", [("+x", [1, 0, 0]), ("-y", [0, -1, 0]), ("z", [0, 0, 1]), (" -Z ", [0, 0, -1])])
