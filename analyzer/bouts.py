@@ -18,9 +18,10 @@ ACTIVITY_COLUMNS = ("activity", "start_s", "end_s", "duration_s", "step_count", 
 DIRECTION_COLUMNS = ("direction", "direction_confidence", "direction_basis")
 """Filled by analyzer/direction.py."""
 BOUT_COLUMNS = ACTIVITY_COLUMNS + DIRECTION_COLUMNS
-TURN_MAX_S = 6.0
+TURN_MAX_S = 8.0
 """A break in running shorter than this is a turnaround, not the end of an interval (assumption: a
-shuttle turn takes 1-3 s of slowing, pivoting and re-accelerating)."""
+shuttle turn takes 1-3 s of pivoting, and a slow jogger's few slowing and accelerating steps on either
+side fall to a walk's cadence: four steps down and three up at 140 steps/min add about 4 s)."""
 MIN_BOUT_STEPS = 4
 """Fewer consecutive steps of one kind are absorbed into the bout around them (a stumble, a missed step)."""
 
@@ -35,7 +36,7 @@ def find_bouts(steps: pd.DataFrame) -> pd.DataFrame:
     new = np.isnan(steps["interval_s"].to_numpy()) | np.append(True, running[1:] != running[:-1])
     ids = np.cumsum(new)
     raw = [(bool(running[ids == b][0]), np.flatnonzero(ids == b)) for b in np.unique(ids)]
-    merged = _merge_turns(_absorb_short(raw, time_s), time_s)
+    merged = _join_run_edges(_merge_turns(_absorb_short(raw, time_s), time_s), time_s)
     rows = []
     for is_run, idx, turns in merged:
         part = steps.iloc[idx]
@@ -76,6 +77,36 @@ def _absorb_short(raw: list[tuple[bool, np.ndarray]], time_s: np.ndarray) -> lis
             del out[i]
         elif touches_prev:
             out[i - 1] = (out[i - 1][0], np.concatenate([out[i - 1][1], idx]))
+            del out[i]
+        else:
+            i += 1
+    return out
+
+
+def _join_run_edges(bouts: list[tuple[bool, np.ndarray, int]],
+                    time_s: np.ndarray) -> list[tuple[bool, np.ndarray, int]]:
+    """A walk shorter than TURN_MAX_S that runs straight into a run (or out of one) with nothing on its
+    other side (a rest or the recording's edge) is that run's build-up (or run-out): a runner's first and
+    last steps fall to a walk's cadence."""
+    out = list(bouts)
+    i = 0
+    while i < len(out):
+        is_run, idx, _ = out[i]
+        if is_run or time_s[idx[-1]] - time_s[idx[0]] >= TURN_MAX_S:
+            i += 1
+            continue
+        def touches(j: int, before: bool) -> bool:
+            if not 0 <= j < len(out):
+                return False
+            gap = time_s[idx[0]] - time_s[out[j][1][-1]] if before else time_s[out[j][1][0]] - time_s[idx[-1]]
+            return gap <= MAX_STEP_INTERVAL_S
+        prev_run = touches(i - 1, True) and out[i - 1][0]
+        next_run = touches(i + 1, False) and out[i + 1][0]
+        if next_run and not touches(i - 1, True):
+            out[i + 1] = (True, np.concatenate([idx, out[i + 1][1]]), out[i + 1][2])
+            del out[i]
+        elif prev_run and not touches(i + 1, False):
+            out[i - 1] = (True, np.concatenate([out[i - 1][1], idx]), out[i - 1][2])
             del out[i]
         else:
             i += 1

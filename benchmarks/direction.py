@@ -50,7 +50,7 @@ def score_session(case: tuple[str, str, float, float, int]) -> dict:
     running = steps.running.to_numpy()
     balance = leg_balance(steps, 0.0, 25)
     return {"placement": placement, "direction": direction, "cadence_spm": cadence, "rate_hz": rate, "seed": seed,
-            "bouts": rows, "running_steps": int(running.sum()), "running_sided": int((sided & running).sum()),
+            "bouts": rows, "boundary_error_s": boundary_error_s(result.bouts, run.recording.metadata), "running_steps": int(running.sum()), "running_sided": int((sided & running).sum()),
             "sided": int(sided.sum()), "side_right": side_right,
             "left_share_pct": balance.first_share_pct if balance and balance.labels[0] == "left" else None}
 
@@ -65,6 +65,17 @@ def running_bout_calls(result, truth) -> list[dict]:
         rows.append({"true": inside.direction.mode().iloc[0], "called": bout.direction,
                      "confidence": None if np.isnan(bout.direction_confidence) else float(bout.direction_confidence)})
     return rows
+
+
+def boundary_error_s(bouts, metadata: dict) -> float | None:
+    """Largest distance (s) between a detected walk or run bout's start or end and the session plan's; None
+    when the detected walks and runs are not the planned ones in order (a bout missed, split or merged)."""
+    plan = [p for p in metadata["simulator"]["schedule"] if p["activity"] in ("run", "walk")]
+    if list(bouts.activity) != [p["activity"] for p in plan]:
+        return None
+    starts = np.abs(bouts.start_s.to_numpy() - [p["start_s"] for p in plan])
+    ends = np.abs(bouts.end_s.to_numpy() - [p["end_s"] for p in plan])
+    return float(max(starts.max(), ends.max()))
 
 
 def score_arm_phase(case: tuple[float, float, int]) -> dict:
@@ -145,6 +156,16 @@ def main() -> int:
         spread = f"{np.median(shares):.1f} % ({min(shares):.1f}-{max(shares):.1f})" if shares else "-"
         lines.append(f"| {placement} | {sum(s['running_sided'] for s in mine) / run_steps:.3f} | "
                      f"{sum(s['side_right'] for s in mine) / sided:.3f} | {spread} |")
+    lines += ["", "Bouts against the session plan (walks and running intervals, turnarounds inside an interval): "
+                  "sessions whose detected walks and runs are the planned ones in order, and the largest distance "
+                  "of a detected bout's start or end from the plan's.", "",
+              "| placement | sessions | bouts as planned | within 2 s | largest boundary error (s) |",
+              "|---|---|---|---|---|"]
+    for placement in (*PLACEMENTS, "all"):
+        mine = [s for s in sessions if placement in ("all", s["placement"])]
+        errors = [s["boundary_error_s"] for s in mine if s["boundary_error_s"] is not None]
+        lines.append(f"| {placement} | {len(mine)} | {len(errors)} | {sum(e < 2.0 for e in errors)} | "
+                     f"{max(errors) if errors else float('nan'):.2f} |")
     lines += ["", "Wrist, backward running, with the arm's phase moved (the simulator puts the left arm most anterior "
                   "at 0.85 of the left stride, at right toe-off: reasoned, not measured); 100 Hz, "
                   f"{'/'.join(f'{c:.0f}' for c in ARM_PHASE_CADENCES_SPM)} steps/min, seeds 9000+. Running steps "
