@@ -89,23 +89,20 @@ def _join_run_edges(bouts: list[tuple[bool, np.ndarray, int]],
     other side (a rest or the recording's edge) is that run's build-up (or run-out): a runner's first and
     last steps fall to a walk's cadence."""
     out = list(bouts)
+
+    def touching(first: int, second: int) -> bool:
+        return time_s[out[second][1][0]] - time_s[out[first][1][-1]] <= MAX_STEP_INTERVAL_S
+
     i = 0
     while i < len(out):
         is_run, idx, _ = out[i]
-        if is_run or time_s[idx[-1]] - time_s[idx[0]] >= TURN_MAX_S:
-            i += 1
-            continue
-        def touches(j: int, before: bool) -> bool:
-            if not 0 <= j < len(out):
-                return False
-            gap = time_s[idx[0]] - time_s[out[j][1][-1]] if before else time_s[out[j][1][0]] - time_s[idx[-1]]
-            return gap <= MAX_STEP_INTERVAL_S
-        prev_run = touches(i - 1, True) and out[i - 1][0]
-        next_run = touches(i + 1, False) and out[i + 1][0]
-        if next_run and not touches(i - 1, True):
+        short_walk = not is_run and time_s[idx[-1]] - time_s[idx[0]] < TURN_MAX_S
+        before = i > 0 and touching(i - 1, i)
+        after = i + 1 < len(out) and touching(i, i + 1)
+        if short_walk and after and not before and out[i + 1][0]:
             out[i + 1] = (True, np.concatenate([idx, out[i + 1][1]]), out[i + 1][2])
             del out[i]
-        elif prev_run and not touches(i + 1, False):
+        elif short_walk and before and not after and out[i - 1][0]:
             out[i - 1] = (True, np.concatenate([out[i - 1][1], idx]), out[i - 1][2])
             del out[i]
         else:

@@ -41,11 +41,11 @@ class DetectorParams:
       the signal low-passed at this frequency (a walk's steps ring with several small peaks each from a
       pocket or an arm; 5 Hz keeps the step fundamental and its second harmonic up to 150 steps/min).
     - period_lowpass_hz: low-pass of the signal whose period is estimated (default: event_lowpass_hz).
+      A phone in a pocket rides on the thigh, whose swing adds peaks between steps; 5 Hz leaves the
+      steps' own rhythm.
     - period_highpass_hz: high-pass of that signal. Wrist: 2 Hz, above a running stride's frequency (<= 1.9
       Hz at 220 steps/min), so the forearm's swing, which adds to one step's bounce and takes from the next,
       no longer makes the stride the dominant period (the step's harmonics are kept).
-      A phone in a pocket rides on the thigh, whose swing adds peaks between steps; 5 Hz leaves the
-      steps' own rhythm.
     - toe_off_fraction: where the trunk shows the end of a running contact, it is where the vertical
       signal, falling from the contact's peak, crosses this fraction of the way to the flight floor
       (Patoz 2022 threshold method; 0.3 chosen on the alcantara force-plate contacts, the only real
