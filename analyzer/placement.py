@@ -51,6 +51,8 @@ class DetectorParams:
       (Patoz 2022 threshold method; 0.3 chosen on the alcantara force-plate contacts, the only real
       contact-time truth we have, and tested on the simulator).
       None: contact time is not measured at this placement.
+    - swing_onset_toe_off: shank/foot: a running contact of the sensor's leg ends where the swing begins
+      (analyzer/steps.py `swing_onsets`); its flight runs to the other foot's estimated contact.
     - flight_floor_g: trunk sensors: a step between 125 and 150 steps/min is a run's when the vertical
       signal between contacts falls below this (a flight; 0 g in free fall), a walk's otherwise. Walking
       keeps it above about 0.6 g (simulator; Oxford arm-band phone). None: cadence alone decides.
@@ -87,6 +89,7 @@ class DetectorParams:
     period_lowpass_hz: float | None = None
     period_highpass_hz: float | None = None
     toe_off_fraction: float | None = None
+    swing_onset_toe_off: bool = False
     flight_floor_g: float | None = None
     walk_max_cadence_spm: float = 135.0
     single_leg: bool = False
@@ -104,6 +107,7 @@ _BODY = DetectorParams(event_signal="vertical", event_lowpass_hz=10.0, period_mi
                        source="Auvinet 2002; Patoz 2022; van Oeveren 2018 (autocorrelation cadence)")
 _LEG = DetectorParams(event_signal="impulse", event_lowpass_hz=15.0, period_min_s=0.44, period_max_s=1.5, min_prominence_g=0.5,
                       ic_method="peak", peak_lag_s=0.012, single_leg=True, min_sampling_rate_hz=50.0,
+                      swing_onset_toe_off=True,
                       braking_window_steps=(-0.3, 0.0), walking_braking_window_steps=(-0.3, 0.0),
                       source="Purcell 2006 / Kiernan 2023 (shank IC at the impact); Gottlieb 2020 (toe, backward)")
 

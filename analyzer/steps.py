@@ -16,7 +16,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -241,7 +241,14 @@ def detect(seg: Segment, params: DetectorParams) -> Contacts:
     period_s, walking = period_s[keep], walking[keep]
     ic_s = seg.time_s[0] + ic_idx / fs
     if params.single_leg and len(ic_s) > 1:
-        return _with_other_foot(ic_s, period_s, walking, seg.time_s[0], seg.time_s[-1])
+        contacts = _with_other_foot(ic_s, period_s, walking, seg.time_s[0], seg.time_s[-1])
+        if not params.swing_onset_toe_off:
+            return contacts
+        own_toe_off_s = seg.time_s[0] + swing_onsets(periodic, ic_idx, period_s * fs) / fs
+        own_toe_off_s[walking] = np.nan  # running only, as at the trunk
+        toe_off_s = np.full(len(contacts.ic_s), np.nan)
+        toe_off_s[contacts.own_leg] = own_toe_off_s
+        return replace(contacts, toe_off_s=toe_off_s)
     toe_off_s = None
     if params.toe_off_fraction is not None:
         toe_off_s = seg.time_s[0] + toe_offs(running_event, ic_idx, period_s * fs, params.toe_off_fraction) / fs
@@ -293,6 +300,36 @@ def toe_offs(x: np.ndarray, ic_idx: np.ndarray, step_samples: np.ndarray, fracti
         level = x[floor] + fraction * (x[peak] - x[floor])
         j = peak + int(np.flatnonzero(x[peak:floor + 1] <= level)[0])
         out[i] = j - 1 + (x[j - 1] - level) / (x[j - 1] - x[j]) if x[j - 1] != x[j] else float(j)
+    return out
+
+
+SWING_SEARCH_STRIDES = (0.1, 0.6)
+"""The swing's first acceleration peak is sought this far into the stride after a running contact: past the
+impact and its rebound (< 0.1 stride), before mid-swing (contact lasts 0.2-0.4 of a running stride)."""
+
+
+def swing_onsets(x: np.ndarray, ic_idx: np.ndarray, stride_samples: np.ndarray) -> np.ndarray:
+    """Fractional index of each contact's end for a shank or foot sensor: where the limb's swing begins.
+
+    Planted, the limb reads little but gravity (the stance phase of zero-velocity foot tracking: Bailey &
+    Harle 2015; Zrenner et al. 2018); the ground's release lets it accelerate hard into swing. Toe-off is
+    where the steepest rise of the acceleration magnitude `x` into the swing's first peak, extrapolated back,
+    meets the stance level (the median before that rise): the tangent construction of the trunk's initial
+    contact (Auvinet et al. 2002) applied to the swing's onset. NaN where the rise is not in the data."""
+    out = np.full(len(ic_idx), np.nan)
+    slope = np.diff(x, append=x[-1])
+    for i, (k, stride) in enumerate(zip(np.round(ic_idx).astype(int), stride_samples)):
+        lo, hi = k + int(SWING_SEARCH_STRIDES[0] * stride), k + int(SWING_SEARCH_STRIDES[1] * stride)
+        if hi >= len(x) or hi - lo < 3:
+            continue
+        peak = lo + int(np.argmax(x[lo:hi]))
+        if peak - lo < 2:
+            continue  # still falling from the impact: no swing onset in the window
+        steep = lo + int(np.argmax(slope[lo:peak]))
+        level = float(np.median(x[lo:steep + 1]))
+        if slope[steep] <= 0:
+            continue
+        out[i] = min(max(steep - max(x[steep] - level, 0.0) / slope[steep], float(k)), float(peak))
     return out
 
 
