@@ -57,7 +57,8 @@ class DetectorParams:
       signal between contacts falls below this (a flight; 0 g in free fall), a walk's otherwise. Walking
       keeps it above about 0.6 g (simulator; Oxford arm-band phone). None: cadence alone decides.
     - walk_max_cadence_spm: without a flight floor, steps slower than this are a walk's (brisk walking
-      reaches 130-135 steps/min, running rarely goes below 140: Tudor-Locke et al. 2018).
+      reaches 130-135 steps/min, running rarely goes below 140: Tudor-Locke et al. 2018) unless, from
+      125, most of the 16 steps before were faster (analyzer/steps.py `walking_steps`).
     - single_leg: shank/foot; the other foot's contacts are placed between the sensor leg's.
     - impulse_highpass_hz: above the swing's harmonics (stride frequency <= 2 Hz), below the spike's.
     - braking_window_steps, walking_braking_window_steps: where the braking cue of the direction of travel

@@ -276,11 +276,34 @@ def flight_floors(x: np.ndarray, peaks: np.ndarray, step_samples: np.ndarray, pa
 
 def walking_steps(cadence_spm: np.ndarray, floor_g: np.ndarray, params: DetectorParams) -> np.ndarray:
     """True for a walk's steps. With a flight floor (trunk sensors): slow, or in the brisk-walk/slow-jog
-    overlap without a flight. Without one: slower than `walk_max_cadence_spm`."""
+    overlap without a flight. Without one: by cadence, the overlap following the steps before."""
     if params.flight_floor_g is None:
-        return cadence_spm < params.walk_max_cadence_spm
+        return _band_follows_steps_before(cadence_spm, WALK_MAX_CADENCE_SPM, params.walk_max_cadence_spm)
     between = (cadence_spm >= WALK_MAX_CADENCE_SPM) & (cadence_spm < RUN_MIN_CADENCE_SPM)
     return (cadence_spm < WALK_MAX_CADENCE_SPM) | (between & (floor_g > params.flight_floor_g))
+
+
+BAND_LOOKBACK_STEPS = 16
+"""A step whose cadence is in the brisk-walk/slow-jog band is a run's when most of the steps before it
+(up to this many, about 8 s at the band's cadence) were at a run's cadence: a slow jog wavers into the band,
+a walk's odd fast step does not make the steps after it a run. Looking back only, and within the live
+detector's window: it decides a step before the data after it are final (analyzer/stream.py)."""
+
+
+def _band_follows_steps_before(cadence_spm: np.ndarray, run_from_spm: float, walk_below_spm: float) -> np.ndarray:
+    """True for a walk's steps when cadence alone decides: below `run_from_spm` a walk, from `walk_below_spm`
+    a run, in between a run only if most of the BAND_LOOKBACK_STEPS steps before were at a run's cadence. A
+    run's steps timed as a walk's are 100 ms off."""
+    fast = (cadence_spm >= walk_below_spm).astype(float)
+    walking = fast == 0
+    before = np.concatenate([[0.0], np.cumsum(fast)])
+    index = np.arange(len(fast))
+    start = np.maximum(index - BAND_LOOKBACK_STEPS, 0)
+    counted = index - start
+    fast_share = np.divide(before[index] - before[start], counted, out=np.zeros(len(fast)), where=counted > 0)
+    band = (cadence_spm >= run_from_spm) & (cadence_spm < walk_below_spm)
+    walking[band & (fast_share > 0.5)] = False
+    return walking
 
 
 def toe_offs(x: np.ndarray, ic_idx: np.ndarray, step_samples: np.ndarray, fraction: float) -> np.ndarray:

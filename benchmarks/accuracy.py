@@ -221,6 +221,11 @@ Raw numbers: `benchmarks/results/accuracy.json`.
 - The wrist's 2 Hz high-pass of the period search, and the rule that reads the troughs either side of a
   half-stride step peak, were chosen on the arm-phase sweep of benchmarks/results/direction.md (seeds
   9000+): its "running steps found" column is a fit. They left every figure above unchanged.
+- The rule that makes a step in the 125-135 steps/min band a run's when most of the 16 steps before were
+  faster (placements without a flight floor) and the 8-s turnaround were written after seeing 140 steps/min sessions of
+  benchmarks/direction.py (the band rule; its majority over the steps before came after the oxford front
+  pocket walk showed one odd fast step turning the walk after it into a run) and seeds 7000+ (the
+  turnaround): the "steps while running" and bout figures there are not an independent test of them.
 - Placement from the signal (`python -m benchmarks.placement`, benchmarks/results/placement.md): the
   rules' thresholds were set on simulated recordings with seeds 1000+ (140/180/220 steps/min), with the
   features of the oxford and alcantara recordings in view; the scored simulator grid uses seeds 2000+

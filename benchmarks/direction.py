@@ -1,5 +1,7 @@
 """Direction of travel per bout and the side of each step (analyzer/direction.py), scored on simulated
-sessions and on the real sacral running trials. Writes benchmarks/results/direction.md and direction.json.
+sessions and on the real sacral running trials; on the same sessions, the steps found while running and the
+bouts against the session plan (issue 5's simulator targets). Writes benchmarks/results/direction.md and
+direction.json.
     python -m benchmarks.direction
 
 Simulator: sessions (warm-up walk, running bouts with turnarounds, rests, cool-down walk) at every placement,
@@ -19,7 +21,8 @@ import sensors.simulator as simulator
 from analyzer import analyze
 from analyzer.figures import leg_balance
 from analyzer.placement import params_for
-from analyzer.validate import match_events
+from analyzer.validate import Match, match_events
+from benchmarks.grid import TOLERANCE_S
 from benchmarks.output import publish, publish_json
 from benchmarks.realdata import ALCANTARA, alcantara_trials
 from sensors import PLACEMENTS, simulate
@@ -49,8 +52,11 @@ def score_session(case: tuple[str, str, float, float, int]) -> dict:
     side_right = int((steps.foot.to_numpy()[sided] == nearest_foot(steps.time_s.to_numpy()[sided], truth)).sum())
     running = steps.running.to_numpy()
     balance = leg_balance(steps, 0.0, 25)
+    matches = {f"{name} {1000 * tolerance_s:.0f}": running_match(result.steps, run, steady, tolerance_s)
+               for name, steady in (("all", False), ("steady", True)) for tolerance_s in RUNNING_TOLERANCES_S}
     return {"placement": placement, "direction": direction, "cadence_spm": cadence, "rate_hz": rate, "seed": seed,
-            "bouts": rows, "boundary_error_s": boundary_error_s(result.bouts, run.recording.metadata), "running_steps": int(running.sum()), "running_sided": int((sided & running).sum()),
+            "bouts": rows, "boundary_error_s": boundary_error_s(result.bouts, run.recording.metadata),
+            "running_match": {name: [m.true_positives, m.detected, m.truth] for name, m in matches.items()}, "running_steps": int(running.sum()), "running_sided": int((sided & running).sum()),
             "sided": int(sided.sum()), "side_right": side_right,
             "left_share_pct": balance.first_share_pct if balance and balance.labels[0] == "left" else None}
 
@@ -65,6 +71,38 @@ def running_bout_calls(result, truth) -> list[dict]:
         rows.append({"true": inside.direction.mode().iloc[0], "called": bout.direction,
                      "confidence": None if np.isnan(bout.direction_confidence) else float(bout.direction_confidence)})
     return rows
+
+
+RAMP_STEPS = (5, 4)
+"""Steps before and after a turnaround or stop that the simulator slows toward it and speeds up from."""
+
+
+RUNNING_TOLERANCES_S = (TOLERANCE_S, 0.05)
+"""The simulator grid's +-40 ms, and the +-50 ms of issue 5's F1 target."""
+
+
+def running_match(steps, run, steady: bool, tolerance_s: float) -> Match:
+    """Detected steps against the true running contacts (within `tolerance_s`) while the plan says 'run':
+    turnarounds left out (+-0.5 s), and with `steady` also the slowing and accelerating steps around turns and
+    stops."""
+    schedule = run.recording.metadata["simulator"]["schedule"]
+    step_s = 60.0 / run.recording.metadata["simulator"]["cadence_spm"]
+    before_s, after_s = (RAMP_STEPS[0] * step_s, RAMP_STEPS[1] * step_s) if steady else (0.1, 0.1)
+
+    def running(time_s) -> np.ndarray:
+        t = np.asarray(time_s)
+        keep = np.zeros(len(t), dtype=bool)
+        for p in schedule:
+            if p["activity"] == "run":
+                keep |= (t >= p["start_s"] + after_s) & (t <= p["end_s"] - before_s)
+        for p in schedule:
+            if p["activity"] == "turn":
+                keep &= ~((t >= p["start_s"] - max(before_s, 0.5)) & (t <= p["end_s"] + max(after_s, 0.5)))
+        return keep
+
+    truth = run.truth
+    return match_events(steps.time_s[running(steps.time_s)].to_numpy(),
+                        truth.ic_s[(truth.activity == "run") & running(truth.ic_s)].to_numpy(), tolerance_s)
 
 
 def boundary_error_s(bouts, metadata: dict) -> float | None:
@@ -127,7 +165,7 @@ def main() -> int:
         arm_phases = pool.map(score_arm_phase, arm_phase_cases, chunksize=1)
     alcantara = score_alcantara() if ALCANTARA.is_dir() else []
     publish_json("direction", {"simulator": sessions, "alcantara": alcantara, "wrist_arm_phase": arm_phases})
-    lines = ["# Direction of travel per bout", "",
+    lines = ["# Simulated sessions: direction of travel per bout, steps while running, bouts", "",
              f"Simulated {SESSION_S:.0f}-s sessions: every placement, both directions, "
              f"{'/'.join(f'{c:.0f}' for c in CADENCES_SPM)} steps/min, {'/'.join(f'{r:.0f}' for r in RATES_HZ)} Hz "
              "(where the placement allows the rate), random orientation; the sensor's forward axis is calibrated on "
@@ -156,6 +194,19 @@ def main() -> int:
         spread = f"{np.median(shares):.1f} % ({min(shares):.1f}-{max(shares):.1f})" if shares else "-"
         lines.append(f"| {placement} | {sum(s['running_sided'] for s in mine) / run_steps:.3f} | "
                      f"{sum(s['side_right'] for s in mine) / sided:.3f} | {spread} |")
+    kinds = list(sessions[0]["running_match"])
+    lines += ["", "Steps while running (turnarounds left out), within 40 ms (the grid's tolerance) and 50 ms (issue "
+                  "5's): every running contact the plan holds ('all'), and steady running only (without the 5 "
+                  "slowing steps before a turnaround or stop and the 4 accelerating steps after; at 140 steps/min "
+                  "they fall to a walk's cadence). F1 pooled over the placement's sessions (lowest single session).",
+              "", "| placement | " + " | ".join(f"F1, {k} ms" for k in kinds) + " |", "|---" * (len(kinds) + 1) + "|"]
+    for placement in (*PLACEMENTS, "all"):
+        mine = [s for s in sessions if placement in ("all", s["placement"])]
+        cells = []
+        for kind in kinds:
+            counts = [Match(*s["running_match"][kind], np.empty(0)) for s in mine]
+            cells.append(f"{sum(counts[1:], counts[0]).f1:.4f} ({min(m.f1 for m in counts):.4f})")
+        lines.append(f"| {placement} | {' | '.join(cells)} |")
     lines += ["", "Bouts against the session plan (walks and running intervals, turnarounds inside an interval): "
                   "sessions whose detected walks and runs are the planned ones in order, and the largest distance "
                   "of a detected bout's start or end from the plan's.", "",

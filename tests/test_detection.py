@@ -130,3 +130,17 @@ def test_a_wrist_finds_steps_not_strides_whatever_the_arm_phase(monkeypatch, arm
     found = match_events(result.steps.time_s[result.steps.running].to_numpy(), truth.ic_s.to_numpy(), 0.05)
     assert found.recall >= 0.95
     assert abs(result.summary.cadence_spm - 180) < 5
+
+
+def test_a_slow_jog_wavering_into_the_brisk_walk_band_stays_a_run():
+    from analyzer.placement import params_for
+    from analyzer.steps import walking_steps
+    params = params_for("phone_pocket")  # cadence alone decides: no flight floor
+    no_floor = np.full(12, np.nan)
+    jog = np.array([140, 138, 133, 141, 129, 137, 142, 131, 139, 140, 136, 138], dtype=float)
+    assert not walking_steps(jog, no_floor, params).any()
+    walk = np.array([112, 118, 128, 115, 110, 131, 117, 120, 126, 113, 119, 116], dtype=float)
+    assert walking_steps(walk, no_floor, params).all()
+    # far from any step outside the band, a step in it is a walk's (brisk walking reaches 130-135)
+    brisk = np.full(12, 131.0)
+    assert walking_steps(brisk, no_floor, params).all()
