@@ -56,7 +56,8 @@ def score_session(case: tuple[str, str, float, float, int]) -> dict:
                for name, steady in (("all", False), ("steady", True)) for tolerance_s in RUNNING_TOLERANCES_S}
     return {"placement": placement, "direction": direction, "cadence_spm": cadence, "rate_hz": rate, "seed": seed,
             "bouts": rows, "boundary_error_s": boundary_error_s(result.bouts, run.recording.metadata),
-            "running_match": {name: [m.true_positives, m.detected, m.truth] for name, m in matches.items()}, "running_steps": int(running.sum()), "running_sided": int((sided & running).sum()),
+            "running_match": {name: [m.true_positives, m.detected, m.truth] for name, m in matches.items()},
+            "running_steps": int(running.sum()), "running_sided": int((sided & running).sum()),
             "sided": int(sided.sum()), "side_right": side_right,
             "left_share_pct": balance.first_share_pct if balance and balance.labels[0] == "left" else None}
 
@@ -75,8 +76,6 @@ def running_bout_calls(result, truth) -> list[dict]:
 
 RAMP_STEPS = (5, 4)
 """Steps before and after a turnaround or stop that the simulator slows toward it and speeds up from."""
-
-
 RUNNING_TOLERANCES_S = (TOLERANCE_S, 0.05)
 """The simulator grid's +-40 ms, and the +-50 ms of issue 5's F1 target."""
 
