@@ -58,7 +58,8 @@ class DetectorParams:
       keeps it above about 0.6 g (simulator; Oxford arm-band phone). None: cadence alone decides.
     - walk_max_cadence_spm: without a flight floor, steps slower than this are a walk's (brisk walking
       reaches 130-135 steps/min, running rarely goes below 140: Tudor-Locke et al. 2018) unless, from
-      125, most of the 16 steps before were faster (analyzer/steps.py `walking_steps`).
+      125, the 16 steps before held at least 5 faster and at most 3 slower than 125 (analyzer/steps.py
+      `walking_steps`).
     - single_leg: shank/foot; the other foot's contacts are placed between the sensor leg's.
     - impulse_highpass_hz: above the swing's harmonics (stride frequency <= 2 Hz), below the spike's.
     - braking_window_steps, walking_braking_window_steps: where the braking cue of the direction of travel

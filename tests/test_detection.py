@@ -144,3 +144,18 @@ def test_a_slow_jog_wavering_into_the_brisk_walk_band_stays_a_run():
     # far from any step outside the band, a step in it is a walk's (brisk walking reaches 130-135)
     brisk = np.full(12, 131.0)
     assert walking_steps(brisk, no_floor, params).all()
+
+
+def test_a_jog_slowing_through_the_band_into_a_turn_stays_a_run_and_a_walks_fast_burst_makes_none():
+    from analyzer.placement import params_for
+    from analyzer.steps import walking_steps
+    params = params_for("phone_pocket")
+    # steady at 138-140, then ten steps sliding through the band (the detector's period is a 6-s average,
+    # so it dips for a dozen steps around a 2-s turnaround), then back up
+    turn = np.array([140, 139, 140, 138, 139, 137, 136, 134, 133, 132, 130, 129, 128, 129, 130, 131, 133, 136,
+                     138], dtype=float)
+    assert not walking_steps(turn, np.full(len(turn), np.nan), params).any()
+    # a brisk walk with four fast steps in a row: the band steps after them stay a walk's
+    walk = np.array([118, 121, 124, 127, 131, 136, 137, 136, 135, 133, 131, 129, 128, 127, 126, 124], dtype=float)
+    walking = walking_steps(walk, np.full(len(walk), np.nan), params)
+    assert walking[walk < 135].all() and not walking[walk >= 135].any()
