@@ -52,6 +52,9 @@ MODEL_VERSION = 1
 # --- argument limits -------------------------------------------------------------------------------
 MIN_RATE_HZ, MAX_RATE_HZ = 25.0, 1000.0
 MIN_CADENCE_SPM, MAX_CADENCE_SPM = 120.0, 250.0
+MIN_WALK_CADENCE_SPM, MAX_WALK_CADENCE_SPM = 80.0, 140.0
+GAITS = ("run", "walk")
+DEFAULT_CADENCE_SPM = {"run": 180.0, "walk": 115.0}
 MIN_DURATION_S, MAX_DURATION_S = 2.0, 6 * 3600.0
 MIN_SESSION_S = 240.0
 MAX_JITTER = 0.5
@@ -91,7 +94,9 @@ INTENSITY_CV = 0.08
 WALK_CADENCE_SPM = (110.0, 120.0)
 WALK_DUTY_STRIDE = 0.62
 """Walking: each foot on the ground 62 % of the stride, so ~12 % double support (Perry, textbook)."""
-WALK_STEP_LENGTH_M = 0.70
+WALK_STEP_LENGTH_M = {"forward": 0.70, "backward": 0.50}
+"""Forward 0.7 m (1.3 m/s at 115 steps/min); backward strides are shorter at a similar step rate
+(Thorstensson 1986; Grasso et al. 1998), 0.5 m is an (assumption)."""
 TURN_STEP_S = (0.55, 0.70)
 TURN_STEPS = 3
 TURN_SPEED_MPS = 0.4
@@ -136,9 +141,10 @@ REBOUND = (0.30, 1.5)
 
 # impact direction in the segment frame (AP, ML, axial), AP sign for forward running; backward mirrors AP
 IMPACT_DIRECTION = {"run_heel": (-0.45, 0.15, 0.88), "run_forefoot": (-0.60, 0.30, 0.74),
-                    "walk": (-0.40, 0.10, 0.91)}
-IMPACT_PEAK_S = {"run_heel": 0.012, "run_forefoot": 0.018, "walk": 0.016}
-"""Time from IC to the peak of the tibial impact pulse; toe-first landings load more slowly (assumption)."""
+                    "walk": (-0.40, 0.10, 0.91), "walk_toe": (-0.40, 0.10, 0.91)}
+IMPACT_PEAK_S = {"run_heel": 0.012, "run_forefoot": 0.018, "walk": 0.016, "walk_toe": 0.024}
+"""Time from IC to the peak of the tibial impact pulse; toe-first landings load more slowly (assumption;
+toe-first walking, as backward, by the running ratio 18/12)."""
 IMPACT_GAIN = {"shank": 1.0, "foot": 2.5, "phone_pocket": 0.4}
 """Impact pulse relative to the tibia: foot 2-4x (SCIENCE.md section 6, Cheung 2019), thigh attenuated."""
 IMPACT_PEAK_FACTOR = {"shank": 1.0, "foot": 0.6, "phone_pocket": 1.2}
@@ -166,6 +172,18 @@ PITCH_KEYFRAMES_DEG = {
         "walk": ((0.0, 20), (0.30, 0), (0.55, -12), (0.75, 10), (0.88, 25)),
     },
 }
+
+
+def _time_reversed(frames, toe_off_phase: float):
+    """Keyframes of a stride played backward, re-phased so that 0 is again the contact: backward walking
+    is close to forward walking reversed in time, joint by joint (Winter, Pluck & Yang 1989; Thorstensson
+    1986). Its contact is the reversed toe-off, toes down with the foot behind the body."""
+    return tuple(sorted(((toe_off_phase - phase) % 1.0, value) for phase, value in frames))
+
+
+for _segment in PITCH_KEYFRAMES_DEG.values():
+    _segment["walk_backward"] = _time_reversed(_segment["walk"], WALK_DUTY_STRIDE)
+
 ARM_SWING_DEG = {"run": 20.0, "walk": 15.0}
 """Shoulder swing amplitude, running / walking (assumption; gives the +-1-2 g of the brief at the wrist)."""
 ELBOW_FLEXION_DEG = {"run": 75.0, "walk": 15.0}
@@ -174,7 +192,8 @@ UPPER_ARM_M, FOREARM_M, ARMBAND_M = 0.30, 0.25, 0.15
 """Shoulder-elbow and elbow-wrist lengths, armband distance from the shoulder (adult anthropometry)."""
 ARM_FORWARD_PHASE = {"forward": 0.50, "backward": 0.85}
 """Left-stride phase at which the left arm is most anterior: when the right foot is most anterior,
-at right IC running forward, at right toe-off running backward (assumption)."""
+at right IC running forward, at right toe-off running backward (assumption). Walking forward: 0.5 too;
+walking backward: the reversal of that (WALK_DUTY_STRIDE - 0.5, at right toe-off)."""
 PARAMETER_BLEND_S = 0.15
 """Per-stride limb parameters (run/walk keyframes, angle scale) cross-fade over 3 x 0.15 s boxes."""
 TURN_ANGLE_SCALE = 0.6
@@ -234,21 +253,24 @@ def load_truth(path) -> pd.DataFrame:
     return frame
 
 
-def simulate(placement: str, direction: str = "backward", cadence_spm: float = 180.0,
+def simulate(placement: str, direction: str = "backward", cadence_spm: float | None = None,
              sampling_rate_hz: float = 200.0, duration_s: float = 60.0, seed: int = 0, *,
-             session: bool = False, strike: str | None = None,
+             session: bool = False, gait: str = "run", strike: str | None = None,
              rotation: np.ndarray | str | None = "random", range_g: float = 16.0, noise_g: float = 0.01,
              jitter: float = 0.0, drop_fraction: float = 0.0) -> SimulatedRun:
-    """Simulate a run (or a whole interval session) as one accelerometer sees it, with ground truth.
+    """Simulate a run, a walk or a whole interval session as one accelerometer sees it, with ground truth.
 
     placement: shank, foot, sacrum, chest, wrist, phone_pocket or phone_arm (limbs: left side).
-    direction: "forward" or "backward" (the running bouts of a session).
-    cadence_spm: running steps per minute, 120-250. sampling_rate_hz: output rate, 25-1000.
+    direction: "forward" or "backward" (the running bouts of a session; a walk's direction).
+    cadence_spm: steps per minute: running 120-250 (default 180), walking 80-140 (default 115).
+    sampling_rate_hz: output rate, 25-1000.
     duration_s: length of the recording (a session: its total, at least 240 s).
     seed: non-negative integer; the same arguments give bit-identical output.
     session: warm-up walk, backward (or forward) running bouts with turnarounds, standing rests,
         cool-down walk.
-    strike: "heel" or "forefoot"; default heel forward, forefoot backward (backward is always toe-first).
+    gait: "run" or "walk" (a steady walk; backward it lands toe-first). Not with session.
+    strike: running only: "heel" or "forefoot"; default heel forward, forefoot backward (backward is
+        always toe-first).
     rotation: "random" (uniform, from RNG [seed, 1]), None (sensor frame = body frame: x AP forward,
         y ML left, z up) or a 3x3 rotation matrix R with acc_sensor = acc_body @ R.T.
     range_g: clipping at +-range_g per sensor axis. noise_g: white noise std per axis (body frame).
@@ -256,7 +278,7 @@ def simulate(placement: str, direction: str = "backward", cadence_spm: float = 1
     drop_fraction: fraction of single samples dropped at random (0-0.5); sessions also get two
         bursts of 0.1-0.5 s of dropped samples.
     """
-    args = _validate(placement, direction, cadence_spm, sampling_rate_hz, duration_s, seed, session, strike,
+    args = _validate(placement, direction, cadence_spm, sampling_rate_hz, duration_s, seed, session, gait, strike,
                      rotation, range_g, noise_g, jitter, drop_fraction)
     gait_rng = np.random.default_rng([args.seed, STREAM_GAIT])
     if args.session:
@@ -296,6 +318,7 @@ class _Args:
     duration_s: float
     seed: int
     session: bool
+    gait: str
     strike: str
     range_g: float
     noise_g: float
@@ -316,7 +339,15 @@ def _number(name: str, value, low: float, high: float, *, low_open: bool = False
     return value
 
 
-def _validate(placement, direction, cadence_spm, sampling_rate_hz, duration_s, seed, session, strike, rotation,
+def _cadence(cadence_spm, gait: str) -> float:
+    if cadence_spm is None:
+        return DEFAULT_CADENCE_SPM[gait]
+    if gait == "walk":
+        return _number("cadence_spm", cadence_spm, MIN_WALK_CADENCE_SPM, MAX_WALK_CADENCE_SPM)
+    return _number("cadence_spm", cadence_spm, MIN_CADENCE_SPM, MAX_CADENCE_SPM)
+
+
+def _validate(placement, direction, cadence_spm, sampling_rate_hz, duration_s, seed, session, gait, strike, rotation,
               range_g, noise_g, jitter, drop_fraction) -> _Args:
     if placement not in PLACEMENTS:
         raise InputError("unknown placement", found=repr(placement), expected="one of " + ", ".join(PLACEMENTS))
@@ -326,7 +357,17 @@ def _validate(placement, direction, cadence_spm, sampling_rate_hz, duration_s, s
         raise InputError("seed must be a non-negative integer", found=repr(seed))
     if not isinstance(session, (bool, np.bool_)):
         raise InputError("session must be True or False", found=repr(session))
-    if strike is None:
+    if gait not in GAITS:
+        raise InputError("unknown gait", found=repr(gait), expected="run or walk")
+    if gait == "walk" and session:
+        raise InputError("a session is a run with its walks; a walk cannot be one", found="gait='walk' with session",
+                         expected="gait='run' for a session")
+    if gait == "walk" and strike is not None:
+        raise InputError("a walk's landing follows its direction (heel first forward, toe first backward)",
+                         found=f"strike={strike!r} with gait='walk'", expected="strike=None")
+    if gait == "walk":
+        strike = "heel" if direction == "forward" else "forefoot"
+    elif strike is None:
         strike = "heel" if direction == "forward" else "forefoot"
     elif strike not in STRIKES:
         raise InputError("unknown strike", found=repr(strike), expected="heel, forefoot or None")
@@ -338,9 +379,9 @@ def _validate(placement, direction, cadence_spm, sampling_rate_hz, duration_s, s
     if isinstance(rotation, str) and rotation != "random":
         raise InputError("unknown rotation", found=repr(rotation), expected="'random', None or a 3x3 rotation matrix")
     return _Args(placement=placement, direction=direction,
-                 cadence_spm=_number("cadence_spm", cadence_spm, MIN_CADENCE_SPM, MAX_CADENCE_SPM),
+                 cadence_spm=_cadence(cadence_spm, gait),
                  sampling_rate_hz=_number("sampling_rate_hz", sampling_rate_hz, MIN_RATE_HZ, MAX_RATE_HZ),
-                 duration_s=duration, seed=int(seed), session=bool(session), strike=strike,
+                 duration_s=duration, seed=int(seed), session=bool(session), gait=gait, strike=strike,
                  range_g=_number("range_g", range_g, 1.0, 1000.0, low_open=True),
                  noise_g=_number("noise_g", noise_g, 0.0, 1.0),
                  jitter=_number("jitter", jitter, 0.0, MAX_JITTER),
@@ -447,16 +488,18 @@ class _ContactList:
             t_s += step_s[k]
         return t_s
 
-    def walking(self, t_s: float, until_s: float, cadence_spm: float) -> float:
-        """Walking steps from t_s while they start before until_s; returns the time after the last step."""
+    def walking(self, t_s: float, until_s: float, cadence_spm: float, direction: str = "forward") -> float:
+        """Walking steps from t_s while they start before until_s; returns the time after the last step.
+        Backward walking lands toe-first."""
         step_nominal_s = 60.0 / cadence_spm
         n = max(0, int((until_s - t_s) / step_nominal_s))
         step_s = step_nominal_s * (1 + 0.8 * self.step_noise(n))
         contact_s = WALK_DUTY_STRIDE * 2 * step_s * (1 + self.rng.normal(size=n) * CONTACT_CV)
-        speed_mps = cadence_spm / 60.0 * WALK_STEP_LENGTH_M
+        speed_mps = cadence_spm / 60.0 * WALK_STEP_LENGTH_M[direction]
         intensity = self.intensities(n)
+        forward = direction == "forward"
         for k in range(n):
-            self.add(t_s, contact_s[k], 1, True, True, speed_mps, intensity[k], 1.0, "walk")
+            self.add(t_s, contact_s[k], 1 if forward else -1, True, forward, speed_mps, intensity[k], 1.0, "walk")
             t_s += step_s[k]
         return t_s
 
@@ -490,13 +533,17 @@ class _ContactList:
 
 
 def _plan_steady_run(rng: np.random.Generator, args: _Args) -> _Plan:
-    """Steady running over the whole recording: contacts start before t=0 so sample 0 is mid-run."""
+    """Steady running (or walking) over the whole recording: contacts start before t=0 so sample 0 is
+    mid-stride."""
     contacts = _ContactList(rng, first_left=bool(rng.integers(2)))
     step_s = 60.0 / args.cadence_spm
     t0_s = -2.0 - rng.uniform(0, step_s)
     n = int((args.duration_s + 2.0 - t0_s) / step_s) + 4
-    contacts.running(t0_s, np.ones(n), np.ones(n), args.cadence_spm, args.direction, args.strike == "heel")
-    schedule = [{"activity": "run", "direction": args.direction, "start_s": 0.0, "end_s": args.duration_s}]
+    if args.gait == "walk":
+        contacts.walking(t0_s, t0_s + n * step_s, args.cadence_spm, args.direction)
+    else:
+        contacts.running(t0_s, np.ones(n), np.ones(n), args.cadence_spm, args.direction, args.strike == "heel")
+    schedule = [{"activity": args.gait, "direction": args.direction, "start_s": 0.0, "end_s": args.duration_s}]
     return contacts.plan(bouts=[(0.0, args.duration_s)], schedule=schedule, sway=_sway(rng))
 
 
@@ -873,12 +920,20 @@ class _LegCycles:
         return np.where(ok, row, -1)
 
 
-LIMB_CONFIGS = ("run_heel", "run_forefoot", "run_backward", "walk")
+LIMB_CONFIGS = ("run_heel", "run_forefoot", "run_backward", "walk", "walk_backward")
 
 
 def _config(plan: _Plan, i: np.ndarray) -> np.ndarray:
     """Index into LIMB_CONFIGS per contact: which keyframes and arm parameters apply."""
-    return np.where(plan.walking[i], 3, np.where(plan.direction[i] < 0, 2, np.where(plan.heel[i], 0, 1)))
+    backward = plan.direction[i] < 0
+    return np.where(plan.walking[i], np.where(_walking_backward(plan, i), 4, 3),
+                    np.where(backward, 2, np.where(plan.heel[i], 0, 1)))
+
+
+def _walking_backward(plan: _Plan, i: np.ndarray) -> np.ndarray:
+    """Contacts of a backward walk. A turnaround's steps keep the forward walking model whatever their
+    bout's direction: a pivot on the spot, not a walk."""
+    return plan.walking[i] & (plan.direction[i] < 0) & (plan.activity[i] != "turn")
 
 
 _SPLINES: dict[tuple[str, str], CubicSpline] = {}
@@ -1061,13 +1116,15 @@ def _impact_kernels(t: np.ndarray, fs: float, plan: _Plan, placement: str) -> np
     out = np.zeros((n, 3))
     gain = IMPACT_GAIN[placement]
     peak_factor = IMPACT_PEAK_FACTOR[placement]
-    longest_peak_s = max(IMPACT_PEAK_S.values()) * peak_factor
-    after_s = 18 * longest_peak_s
+    # the pulse is nil 18 peak times after contact; only a plan with toe-first walking needs its longer window
+    toe_walk = bool(_walking_backward(plan, np.arange(len(plan.ic_s))).any())
+    after_s = 18 * max(v for x, v in IMPACT_PEAK_S.items() if toe_walk or x != "walk_toe") * peak_factor
     own = plan.left == (SENSOR_SIDE == "left")
     k = _active(plan, t, PRE_IMPACT_S, after_s, own)
     if len(k) == 0:
         return out
-    kind = np.where(plan.walking[k], "walk", np.where(plan.heel[k], "run_heel", "run_forefoot"))
+    kind = np.where(plan.walking[k], np.where(_walking_backward(plan, k), "walk_toe", "walk"),
+                    np.where(plan.heel[k], "run_heel", "run_forefoot"))
     peak_s = np.array([IMPACT_PEAK_S[x] for x in kind])[:, None] * peak_factor
     direction = np.array([IMPACT_DIRECTION[x] for x in kind])
     direction = direction / np.linalg.norm(direction, axis=1, keepdims=True)
@@ -1091,12 +1148,12 @@ def _tibial_resultant_g(plan: _Plan, k: np.ndarray) -> np.ndarray:
 
     Heel strike: 10.0 g at 2.7 m/s rising 3.8 g per m/s (Sheerin 2020, via SCIENCE.md section 6).
     Toe-first (forward forefoot and all backward running): 75 % of that (assumption; no BR data).
-    Walking: 1.5 g + 0.8 g per m/s (assumption).
+    Walking: 1.5 g + 0.8 g per m/s; toe-first (backward) walking 75 % of that, as running (assumption).
     """
     v = plan.speed_mps[k]
     heel_g = np.maximum(10.0 + 3.8 * (v - 2.7), 4.0)
     run_g = np.where(plan.heel[k] & (plan.direction[k] > 0), heel_g, 0.75 * heel_g)
-    walk_g = 1.5 + 0.8 * v
+    walk_g = (1.5 + 0.8 * v) * np.where(_walking_backward(plan, k), 0.75, 1.0)
     return np.where(plan.walking[k], walk_g, run_g)
 
 
@@ -1134,8 +1191,10 @@ def _arm(t, fs, plan, legs, trunk, placement) -> np.ndarray:
     swing = np.zeros(len(t))
     elbow = np.zeros(len(t))
     for c, config in enumerate(LIMB_CONFIGS):
-        gait = "walk" if config == "walk" else "run"
-        forward_phase = ARM_FORWARD_PHASE["backward" if config == "run_backward" else "forward"]
+        gait = "walk" if config.startswith("walk") else "run"
+        forward_phase = {"run_backward": ARM_FORWARD_PHASE["backward"],
+                         "walk_backward": WALK_DUTY_STRIDE - ARM_FORWARD_PHASE["forward"]}.get(
+                             config, ARM_FORWARD_PHASE["forward"])
         swing += s.weights[:, c] * np.deg2rad(ARM_SWING_DEG[gait]) * np.cos(2 * np.pi * (s.phase - forward_phase))
         elbow += s.weights[:, c] * np.deg2rad(ELBOW_FLEXION_DEG[gait])
     alpha = swing * s.angle_scale * s.envelope
@@ -1188,12 +1247,15 @@ def _metadata(args: _Args, rotation, rotation_matrix, plan: _Plan, bursts, clipp
         "model_version": MODEL_VERSION,
         "placement": args.placement, "direction": args.direction, "cadence_spm": args.cadence_spm,
         "sampling_rate_hz": args.sampling_rate_hz, "duration_s": args.duration_s, "seed": args.seed,
-        "session": args.session, "strike": args.strike, "rotation": rotation_arg,
+        "session": args.session, "gait": args.gait, "strike": args.strike, "rotation": rotation_arg,
         "rotation_matrix": [[round(float(v), 12) for v in row] for row in rotation_matrix],
         "range_g": args.range_g, "noise_g": args.noise_g, "jitter": args.jitter,
         "drop_fraction": args.drop_fraction,
         "sensor_side": SENSOR_SIDE if args.placement not in TRUNK_GAINS else None,
-        "running_speed_mps": round(args.cadence_spm / 60.0 * STEP_LENGTH_M[args.direction], 4),
+        "running_speed_mps": (round(args.cadence_spm / 60.0 * STEP_LENGTH_M[args.direction], 4)
+                              if args.gait == "run" else None),
+        "walking_speed_mps": (round(args.cadence_spm / 60.0 * WALK_STEP_LENGTH_M[args.direction], 4)
+                              if args.gait == "walk" else None),
         "internal_rate_hz": _internal_rate_hz(args),
         "anti_alias_hz": ANTI_ALIAS_FRACTION * args.sampling_rate_hz,
         "dropped_bursts_s": [[round(a, 4), round(b, 4)] for a, b in bursts],

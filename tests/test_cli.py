@@ -130,3 +130,15 @@ def test_a_stated_unit_that_makes_gravity_wrong_is_flagged(tmp_path, capsys):
     assert "gravity then reads 9.82 g, not about 1 g: check the unit" in capsys.readouterr().out
     assert main(["analyze", str(path), "--placement", "sacrum"]) == 0
     assert "check the unit" not in capsys.readouterr().out
+
+
+def test_simulate_a_backward_walk(tmp_path, capsys):
+    out = tmp_path / "walk.csv"
+    assert main(["simulate", "--placement", "shank", "--gait", "walk", "--direction", "backward",
+                 "--cadence-spm", "105", "--minutes", "0.25", "-o", str(out)]) == 0
+    truth = pd.read_csv(tmp_path / "walk.truth.csv")
+    assert set(truth.activity) == {"walk"} and set(truth.direction) == {"backward"}
+    assert 60.0 / np.median(np.diff(truth.ic_s)) == pytest.approx(105, rel=0.03)
+    capsys.readouterr()
+    assert main(["simulate", "--placement", "shank", "--gait", "walk", "--session", "-o", str(out)]) == 2
+    assert "a walk cannot be one" in capsys.readouterr().err

@@ -296,6 +296,10 @@ def test_forward_session_runs_forward():
     dict(jitter=0.9),
     dict(drop_fraction=0.5),
     dict(drop_fraction=-0.1),
+    dict(gait="jog"),
+    dict(gait="walk", cadence_spm=150),
+    dict(gait="walk", duration_s=300, session=True),
+    dict(gait="walk", strike="heel"),
 ])
 def test_bad_arguments_raise_input_error(kwargs):
     args = {"placement": "sacrum", "duration_s": 5.0, **kwargs}
@@ -336,3 +340,45 @@ def test_package_level_simulate_keeps_working():
     first = sensors.simulate("sacrum", duration_s=3.0)
     second = sensors.simulate("sacrum", duration_s=3.0)
     pd.testing.assert_frame_equal(first.truth, second.truth)
+
+
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+def test_truth_of_a_steady_walk(direction):
+    run = simulate("shank", direction, gait="walk", cadence_spm=110, sampling_rate_hz=100, duration_s=30, seed=4)
+    truth, meta = run.truth, run.recording.metadata["simulator"]
+    assert set(truth.activity) == {"walk"} and set(truth.direction) == {direction}
+    assert 60.0 / np.median(np.diff(truth.ic_s)) == pytest.approx(110, rel=0.02)
+    # each foot on the ground 62 % of its stride: double support, no flight
+    stride_s = 2 * 60.0 / 110
+    assert np.median(truth.toe_off_s - truth.ic_s) == pytest.approx(0.62 * stride_s, rel=0.05)
+    assert meta["gait"] == "walk" and meta["running_speed_mps"] is None
+    step_length_m = {"forward": 0.70, "backward": 0.50}[direction]
+    assert meta["walking_speed_mps"] == pytest.approx(110 / 60 * step_length_m, abs=1e-4)
+
+
+def test_backward_walking_is_the_forward_walk_reversed_and_lands_softer():
+    from sensors.simulator import PITCH_KEYFRAMES_DEG
+    # the backward contact is the forward toe-off (phase 0.62) played in reverse: shank reaching back
+    forward, backward = PITCH_KEYFRAMES_DEG["shank"]["walk"], PITCH_KEYFRAMES_DEG["shank"]["walk_backward"]
+    assert backward[0] == (0.0, dict(forward)[0.62])
+    assert sorted(v for _, v in backward) == sorted(v for _, v in forward)
+    def own_leg_impact_g(direction):
+        truth = simulate("shank", direction, gait="walk", sampling_rate_hz=500, duration_s=30, seed=4).truth
+        return truth.impact_g[truth.foot == "left"].median()  # the sensor's leg (SENSOR_SIDE)
+
+    impacts = {d: own_leg_impact_g(d) for d in ("forward", "backward")}
+    assert impacts["backward"] < 0.9 * impacts["forward"]
+
+
+def test_walking_does_not_change_runs_or_sessions():
+    """Backward walking is new; the turnaround steps of a backward session keep the forward walking model."""
+    session = simulate("shank", "backward", sampling_rate_hz=100, duration_s=300, seed=5, session=True)
+    turns = session.truth[session.truth.activity == "turn"]
+    assert len(turns) and set(turns.direction) == {"backward"}
+    from sensors.simulator import _config
+    import sensors.simulator as simulator
+    plan_turn = simulator._plan_session(np.random.default_rng([5, simulator.STREAM_GAIT]),
+                                        simulator._validate("shank", "backward", None, 100.0, 300.0, 5, True, "run",
+                                                            None, "random", 16.0, 0.01, 0.0, 0.0))
+    is_turn = plan_turn.activity == "turn"
+    assert (_config(plan_turn, np.flatnonzero(is_turn)) == simulator.LIMB_CONFIGS.index("walk")).all()

@@ -10,6 +10,7 @@ EPILOG_SIMULATE = """\
 examples:
   retrorun simulate --placement shank --direction backward -o back.csv
   retrorun simulate --placement phone_pocket --sampling-rate-hz 100 --session --minutes 15 -o session.csv
+  retrorun simulate --placement shank --gait walk --direction backward --cadence-spm 110 -o backwalk.csv
 
 Writes FILE.csv (the recording) and FILE.truth.csv (one row per foot contact: ic_s, foot, toe_off_s,
 impact_g, activity, direction). The model and its sources are in docs/simulator.md.
@@ -18,12 +19,15 @@ impact_g, activity, direction). The model and its sources are in docs/simulator.
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("simulate", help="simulate a run with ground truth (the test oracle)",
-                       description="Simulate a backward or forward run as a given sensor sees it.",
+    p = sub.add_parser("simulate", help="simulate a run or a walk with ground truth (the test oracle)",
+                       description="Simulate a backward or forward run (or walk) as a given sensor sees it.",
                        epilog=EPILOG_SIMULATE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--placement", choices=PLACEMENTS, required=True)
     p.add_argument("--direction", choices=("forward", "backward"), default="backward")
-    p.add_argument("--cadence-spm", type=float, default=180.0, help="steps per minute (default 180)")
+    p.add_argument("--gait", choices=("run", "walk"), default="run",
+                   help="run (default) or walk: a steady walk (backward: toe first); not with --session")
+    p.add_argument("--cadence-spm", type=float,
+                   help="steps per minute: running 120-250 (default 180), walking 80-140 (default 115)")
     p.add_argument("--sampling-rate-hz", type=float, default=200.0, help="25-1000 (default 200)")
     p.add_argument("--minutes", type=float, default=1.0, help="duration (default 1)")
     p.add_argument("--seed", type=int, default=0)
@@ -45,7 +49,7 @@ def cmd_simulate(args: argparse.Namespace) -> None:
 
     run = simulate(args.placement, args.direction, cadence_spm=args.cadence_spm,
                    sampling_rate_hz=args.sampling_rate_hz, duration_s=args.minutes * 60.0, seed=args.seed,
-                   session=args.session, strike=args.strike, rotation=None if args.aligned else "random",
+                   session=args.session, gait=args.gait, strike=args.strike, rotation=None if args.aligned else "random",
                    range_g=args.range_g, noise_g=args.noise_g, jitter=args.jitter,
                    drop_fraction=args.drop_fraction)
     run.save(args.output)
