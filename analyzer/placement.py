@@ -40,6 +40,10 @@ class DetectorParams:
     - walking_lowpass_hz: body-worn sensors: the period is estimated, and walking contacts are found, on
       the signal low-passed at this frequency (a walk's steps ring with several small peaks each from a
       pocket or an arm; 5 Hz keeps the step fundamental and its second harmonic up to 150 steps/min).
+    - walking_min_prominence_g: where the local cadence is a walk's, a contact need rise only this far
+      (default: min_prominence_g). Trunk: 0.25 g; a walk's step at the sacrum rises 0.3-0.6 g on the 5 Hz
+      signal, less where a short step merges with the double support before it (simulated walks, seeds
+      8000+: 6-14 % of steps lost at 0.35 g, 0.3 % at 0.25 g).
     - period_lowpass_hz: low-pass of the signal whose period is estimated (default: event_lowpass_hz).
       A phone in a pocket rides on the thigh, whose swing adds peaks between steps; 5 Hz leaves the
       steps' own rhythm.
@@ -88,6 +92,7 @@ class DetectorParams:
     min_relative_height: float = 0.25
     walking_peak_lag_s: float | None = None
     walking_lowpass_hz: float | None = None
+    walking_min_prominence_g: float | None = None
     period_lowpass_hz: float | None = None
     period_highpass_hz: float | None = None
     toe_off_fraction: float | None = None
@@ -114,8 +119,8 @@ _LEG = DetectorParams(event_signal="impulse", event_lowpass_hz=15.0, period_min_
                       source="Purcell 2006 / Kiernan 2023 (shank IC at the impact); Gottlieb 2020 (toe, backward)")
 
 DEFAULTS: dict[str, DetectorParams] = {
-    "sacrum": replace(_BODY, toe_off_fraction=0.3, flight_floor_g=0.55),
-    "chest": replace(_BODY, toe_off_fraction=0.3, flight_floor_g=0.55),
+    "sacrum": replace(_BODY, toe_off_fraction=0.3, flight_floor_g=0.55, walking_min_prominence_g=0.25),
+    "chest": replace(_BODY, toe_off_fraction=0.3, flight_floor_g=0.55, walking_min_prominence_g=0.25),
     # the thigh's own swing rides on a pocket phone's braking cue: a longer window (chosen on simulated
     # sessions, seeds 7000+, not those benchmarks/direction.py scores) averages more of the braking
     "phone_pocket": replace(_BODY, event_lowpass_hz=20.0, period_lowpass_hz=5.0, min_prominence_g=0.2,

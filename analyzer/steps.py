@@ -226,8 +226,11 @@ def detect(seg: Segment, params: DetectorParams) -> Contacts:
     slow = cadence_spm(period_at(np.arange(len(periodic)) / fs, centres, periods, fallback), params) \
         < params.walk_max_cadence_spm
     event = np.where(slow, walking_event, running_event)
-    candidates, _ = signal.find_peaks(event, prominence=params.min_prominence_g,
-                                      distance=max(1, int(params.min_spacing_fraction * params.period_min_s * fs)))
+    walking_prominence_g = params.walking_min_prominence_g or params.min_prominence_g
+    candidates, found = signal.find_peaks(event, prominence=min(params.min_prominence_g, walking_prominence_g),
+                                          distance=max(1, int(params.min_spacing_fraction * params.period_min_s * fs)))
+    candidates = candidates[found["prominences"] >= np.where(slow[candidates], walking_prominence_g,
+                                                             params.min_prominence_g)]
     candidates = _with_rising_end(event, candidates, params.min_prominence_g)
     if len(candidates) == 0:
         return Contacts(np.empty(0), np.empty(0, bool), np.empty(0, bool), np.empty(0, bool))

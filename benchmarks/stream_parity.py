@@ -59,6 +59,13 @@ def grid_case(case: tuple) -> dict:
     return parity(f"sim {placement} {direction} {cadence_spm:g} spm {rate_hz:g} Hz", rec)
 
 
+def walk_case(case: tuple) -> dict:
+    placement, direction = case
+    rec = simulate(placement, direction, gait="walk", cadence_spm=115, sampling_rate_hz=100, duration_s=30,
+                   seed=11).recording
+    return parity(f"walk {placement} {direction} 115 spm 100 Hz", rec)
+
+
 def real_case(item: tuple[str, Recording]) -> dict:
     return parity(*item)
 
@@ -77,17 +84,20 @@ def main() -> None:
     grid = [case for case in itertools.product(PLACEMENTS, ("forward", "backward"), (140.0, 180.0, 220.0),
                                                (50.0, 100.0, 200.0, 500.0))
             if case[3] >= params_for(case[0]).min_sampling_rate_hz]     # slower rates are refused, not analysed
+    walks = list(itertools.product(PLACEMENTS, ("forward", "backward")))
     real = real_recordings()
     if args.quick:
-        grid, real = grid[::17], real[::10]
+        grid, walks, real = grid[::17], walks[::5], real[::10]
     with ProcessPoolExecutor(args.workers) as pool:
-        rows = list(pool.map(grid_case, grid)) + list(pool.map(real_case, real))
+        rows = (list(pool.map(grid_case, grid)) + list(pool.map(walk_case, walks))
+                + list(pool.map(real_case, real)))
     table = pd.DataFrame(rows)
     columns = [f"parity_{c}" for c in CHUNKS]
     table["min_parity"] = table[columns].min(axis=1)
     worst = table.nsmallest(5, "min_parity")
     sim = table[table.recording.str.startswith("sim")]
-    realrows = table[~table.recording.str.startswith("sim")]
+    walkrows = table[table.recording.str.startswith("walk")]
+    realrows = table[~table.recording.str.startswith(("sim", "walk"))]
     lines = [
         "# Streaming vs offline detection (python -m benchmarks.stream_parity)", "",
         f"{platform.processor() or platform.machine()}, Python {platform.python_version()}. Steps agree within one "
@@ -97,6 +107,7 @@ def main() -> None:
     ]
     for label, part in (("simulator grid (7 placements x 2 directions x 140/180/220 spm x 50/100/200/500 Hz where the "
                          "placement allows the rate, random orientation, 30 s)", sim),
+                        ("simulated walks (7 placements x forward/backward, 115 spm, 100 Hz, 30 s)", walkrows),
                         ("real: alcantara sacral running (31) + oxford phone walking (3)", realrows)):
         if len(part):
             lines.append(f"| {label} | {len(part)} | {int(part.offline_steps.sum())} | {part.min_parity.min():.4f} | "
