@@ -91,14 +91,12 @@ def _frames(segments: list[Segment]) -> list[_Frame]:
 
 
 def _window_means(frames: list[_Frame], steps: pd.DataFrame, start: np.ndarray, end: np.ndarray,
-                  usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                  usable: np.ndarray, period_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per step, the mean horizontal acceleration and the mean unit 'up' over [IC + start*T, IC + end*T],
-    T the step's interval (the local step period); NaN rows where a step is not `usable` or has no sample
-    there."""
+    T its `period_s`; NaN rows where a step is not `usable` or has no sample there."""
     horizontal_mean = np.full((len(steps), 3), np.nan)
     up_mean = np.full((len(steps), 3), np.nan)
     time_s = steps["time_s"].to_numpy(dtype=float)
-    period_s = steps["interval_s"].to_numpy(dtype=float)
     usable = usable & np.isfinite(period_s)
     for frame in frames:
         mine = np.flatnonzero(usable & (time_s >= frame.time_s[0]) & (time_s <= frame.time_s[-1]))
@@ -111,6 +109,17 @@ def _window_means(frames: list[_Frame], steps: pd.DataFrame, start: np.ndarray, 
     return horizontal_mean, up_mean
 
 
+def _observed_intervals_s(steps: pd.DataFrame) -> np.ndarray:
+    """Per step of a body-worn sensor, the time since the previous contact the signal showed (not an estimated
+    one): the unit of its cue windows. Where every other step of a wrist walk is hidden (estimated), that is a
+    stride, as it was when the windows were set."""
+    time_s = steps["time_s"].to_numpy(dtype=float)
+    observed = ~steps["estimated"].to_numpy(dtype=bool)
+    previous_s = pd.Series(np.where(observed, time_s, np.nan)).shift(1).ffill().to_numpy()
+    out = time_s - previous_s
+    return np.where(np.isfinite(steps["interval_s"].to_numpy(dtype=float)), out, np.nan)
+
+
 def step_cues(frames: list[_Frame], steps: pd.DataFrame, params: DetectorParams) -> np.ndarray:
     """(N, 3) cue per step, pointing against the travel (NaN where it has none): the mean horizontal
     acceleration over the placement's braking window, or turned around over its running propulsion window."""
@@ -120,14 +129,17 @@ def step_cues(frames: list[_Frame], steps: pd.DataFrame, params: DetectorParams)
     start = np.where(running, run_window[0], params.walking_braking_window_steps[0])
     end = np.where(running, run_window[1], params.walking_braking_window_steps[1])
     usable = (~steps["estimated"].to_numpy(dtype=bool)) & (steps["foot"].to_numpy() != "other")
-    cues, _ = _window_means(frames, steps, start, end, usable)
+    period_s = steps["interval_s"].to_numpy(dtype=float) if params.single_leg else _observed_intervals_s(steps)
+    cues, _ = _window_means(frames, steps, start, end, usable, period_s)
     if pushing:
         # the push-off drives the body along its travel: turned around, it reads like a brake
         cues[running] *= -1.0
     if not params.single_leg:
         # a body-worn limb (upper arm) swings one way at one step and back at the next; the braking does not
-        # alternate, so each step's cue is averaged with the previous step's (one stride)
-        cues = (cues + np.vstack([np.full((1, 3), np.nan), cues[:-1]])) / 2
+        # alternate, so each step's cue is averaged with the previous step's (one stride), or, where that
+        # step has none (an estimated step), with the one before it
+        previous = pd.DataFrame(cues).shift(1).ffill(limit=1).to_numpy()
+        cues = (cues + previous) / 2
     return cues
 
 
@@ -200,7 +212,8 @@ def step_sides(frames: list[_Frame], steps: pd.DataFrame, body_forward: np.ndarr
     up x forward, with up from gravity and forward the body's forward axis (stated or calibrated)."""
     n = len(steps)
     start, end = np.full(n, SIDE_WINDOW_STEPS[0]), np.full(n, SIDE_WINDOW_STEPS[1])
-    horizontal, up = _window_means(frames, steps, start, end, ~steps["estimated"].to_numpy(dtype=bool))
+    horizontal, up = _window_means(frames, steps, start, end, ~steps["estimated"].to_numpy(dtype=bool),
+                                   _observed_intervals_s(steps))
     up = up / np.maximum(np.linalg.norm(up, axis=1, keepdims=True), 1e-9)
     forward = body_forward - (up @ body_forward)[:, None] * up
     left = np.cross(up, forward)

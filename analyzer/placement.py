@@ -93,6 +93,7 @@ class DetectorParams:
     walking_peak_lag_s: float | None = None
     walking_lowpass_hz: float | None = None
     walking_min_prominence_g: float | None = None
+    fill_hidden_walking_steps: bool = False
     period_lowpass_hz: float | None = None
     period_highpass_hz: float | None = None
     toe_off_fraction: float | None = None
@@ -129,7 +130,7 @@ DEFAULTS: dict[str, DetectorParams] = {
     # the forearm, at an extreme of its swing at each running contact, swamps the brake it receives; the
     # push-off (0.35-0.65 of a step, chosen on seeds 7000+) stands clear of it
     "wrist": replace(_BODY, min_prominence_g=0.2, period_highpass_hz=2.0, braking_window_steps=None,
-                     propulsion_window_steps=(0.35, 0.65)),
+                     propulsion_window_steps=(0.35, 0.65), fill_hidden_walking_steps=True),
     "shank": _LEG,
     "foot": replace(_LEG, min_prominence_g=1.0, min_sampling_rate_hz=100.0),
 }

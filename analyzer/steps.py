@@ -252,6 +252,8 @@ def detect(seg: Segment, params: DetectorParams) -> Contacts:
         toe_off_s = np.full(len(contacts.ic_s), np.nan)
         toe_off_s[contacts.own_leg] = own_toe_off_s
         return replace(contacts, toe_off_s=toe_off_s)
+    if params.fill_hidden_walking_steps:
+        return _with_hidden_walking_steps(ic_s, period_s, walking)
     toe_off_s = None
     if params.toe_off_fraction is not None:
         toe_off_s = seg.time_s[0] + toe_offs(running_event, ic_idx, period_s * fs, params.toe_off_fraction) / fs
@@ -416,6 +418,32 @@ def _nearby_median_lag(peaks: np.ndarray, onsets: np.ndarray, seen: np.ndarray, 
         nearest = np.argsort(np.abs(seen_idx - i), kind="stable")[:k]
         out.append(np.median(lags[nearest]))
     return np.array(out)
+
+
+HIDDEN_STEPS_MAX = 2
+HIDDEN_STEP_TOLERANCE = 0.4
+"""Two walking contacts k + 1 local step periods apart (k up to HIDDEN_STEPS_MAX, within +-0.4 of a
+period) have k steps between them that the signal hid; further apart, the walker paused."""
+
+
+def _with_hidden_walking_steps(ic_s: np.ndarray, step_s: np.ndarray, walking: np.ndarray) -> Contacts:
+    """Add the steps hidden between two walking contacts whole step periods apart, evenly between them,
+    flagged estimated. At the wrist the arm swings once a stride, adding to one step's bounce and taking
+    from the next: the period still reads a step, but a step can stay under the prominence. The feet's
+    alternation spaces the hidden contacts evenly, as for the other foot of a shank sensor."""
+    periods = np.diff(ic_s) / step_s[:-1]
+    hidden = np.rint(periods).astype(int) - 1
+    hidden[~(walking[:-1] & walking[1:]) | (np.abs(periods - np.rint(periods)) > HIDDEN_STEP_TOLERANCE)] = 0
+    hidden = np.clip(hidden, 0, None)
+    hidden[hidden > HIDDEN_STEPS_MAX] = 0
+    gap = np.repeat(np.arange(len(hidden)), hidden)
+    order_in_gap = np.concatenate([np.arange(1, k + 1) for k in hidden]) if hidden.any() else np.empty(0)
+    added = ic_s[gap] + (ic_s[gap + 1] - ic_s[gap]) * order_in_gap / (hidden[gap] + 1)
+    times = np.concatenate([ic_s, added])
+    estimated = np.concatenate([np.zeros(len(ic_s), bool), np.ones(len(added), bool)])
+    order = np.argsort(times, kind="stable")
+    return Contacts(times[order], np.ones(len(times), dtype=bool), estimated[order],
+                    np.concatenate([walking, np.ones(len(added), bool)])[order])
 
 
 def _with_other_foot(own_ic_s: np.ndarray, stride_s: np.ndarray, walking: np.ndarray, start_s: float,

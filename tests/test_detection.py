@@ -159,3 +159,30 @@ def test_a_jog_slowing_through_the_band_into_a_turn_stays_a_run_and_a_walks_fast
     walk = np.array([118, 121, 124, 127, 131, 136, 137, 136, 135, 133, 131, 129, 128, 127, 126, 124], dtype=float)
     walking = walking_steps(walk, np.full(len(walk), np.nan), params)
     assert walking[walk < 135].all() and not walking[walk >= 135].any()
+
+
+def test_a_wrist_walks_hidden_steps_are_placed_between_their_neighbours():
+    from analyzer.steps import _with_hidden_walking_steps
+    ic_s = np.array([0.0, 1.0, 2.5, 3.0, 5.0])
+    step_s = np.full(5, 0.5)
+    walking = np.array([True, True, True, True, True])
+    contacts = _with_hidden_walking_steps(ic_s, step_s, walking)
+    # two periods apart: one hidden step; three: two; one: none; four: a pause, nothing added
+    assert contacts.ic_s.tolist() == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 5.0]
+    assert contacts.estimated.tolist() == [False, True, False, True, True, False, False, False]
+    assert contacts.walking.all() and contacts.own_leg.all()
+    # a running step is never filled in, nor is a gap 2.5 periods long
+    running = _with_hidden_walking_steps(np.array([0.0, 1.0, 2.25]), np.full(3, 0.5), np.array([False, False, True]))
+    assert running.ic_s.tolist() == [0.0, 1.0, 2.25] and not running.estimated.any()
+
+
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+def test_a_wrist_walk_is_counted_whole(direction):
+    run = simulate("wrist", direction, gait="walk", cadence_spm=115, sampling_rate_hz=100, duration_s=60, seed=31)
+    result = analyze(run.recording)
+    steps = result.steps
+    # away from the ends, where a hidden step has no neighbour on one side
+    found, true = inside(steps.time_s, 1.0, 59.0), inside(run.truth.ic_s, 1.0, 59.0)
+    assert len(found) == pytest.approx(len(true), rel=0.05)
+    assert 0.3 < steps.estimated.mean() < 0.6   # every other step hidden by the arm's swing
+    assert abs(result.summary.cadence_spm - 115) < 3
