@@ -44,6 +44,9 @@ class DetectorParams:
       (default: min_prominence_g). Trunk: 0.25 g; a walk's step at the sacrum rises 0.3-0.6 g on the 5 Hz
       signal, less where a short step merges with the double support before it (simulated walks, seeds
       8000+: 6-14 % of steps lost at 0.35 g, 0.3 % at 0.25 g).
+    - fill_hidden_walking_steps: wrist: a walking step hidden by the arm's swing (two or three step periods
+      between walking contacts) is placed between its neighbours and flagged estimated
+      (analyzer/steps.py `_with_hidden_walking_steps`).
     - period_lowpass_hz: low-pass of the signal whose period is estimated (default: event_lowpass_hz).
       A phone in a pocket rides on the thigh, whose swing adds peaks between steps; 5 Hz leaves the
       steps' own rhythm.
