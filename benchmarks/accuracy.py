@@ -206,9 +206,10 @@ Raw numbers: `benchmarks/results/accuracy.json`.
 - Walking (simulator rows): the detector is built and checked for running. At the trunk a walk's weaker
   steps (a short step merging with the double support before it) are found but some are timed more than
   50 ms off; at the wrist the arm's swing hides every other step, which is placed between its neighbours
-  (estimated), so the count is right within 4 % but those steps' times are guesses; and backward walks (toe first, the limbs' motion
-  reversed) are found less well than forward ones: at the shank its soft toe-first landing is lost among
-  the swing's own peaks, in a pocket the thigh's reversed swing moves the step's peak. The backward walking
+  (estimated), so the count is right within 4 % but those steps' times are guesses; and backward walks
+  (toe first, the limbs' motion reversed) are found less well than forward ones: at the shank its soft
+  toe-first landing is lost among the swing's own peaks, in a pocket the thigh's reversed swing moves the
+  step's peak. The backward walking
   model is the forward one reversed in time (Winter et al. 1989), with a softer landing (assumption): no
   real backward walking has been scored.
 - Contact time at the shank and foot (the swing's onset) is checked on the simulator only, whose planted
@@ -254,9 +255,8 @@ Raw numbers: `benchmarks/results/accuracy.json`.
   came out 9 % running: one odd fast step turned the walk after it into a run); then most of the 16 steps
   before at a run's cadence; then at least 5 of the 16 at a run's cadence and at most 3 at a walk's (a 140
   steps/min pocket jog sliding through the band around its turnarounds lost its run: pocket F1 0.9949 ->
-  0.9972 on the scored sessions).
-  The counts 5 and 3 were chosen on seeds 7000+ (pocket F1 0.9957 -> 0.9970 there), keeping the oxford walks'
-  calls as they were; the 8-s turnaround on seeds 7000+ too.
+  0.9972 on the scored sessions). The counts 5 and 3 were chosen on seeds 7000+ (pocket F1 0.9957 ->
+  0.9970 there), keeping the oxford walks' calls as they were; the 8-s turnaround on seeds 7000+ too.
 - Placement from the signal (`python -m benchmarks.placement`, benchmarks/results/placement.md): the
   rules' thresholds were set on simulated recordings with seeds 1000+ (140/180/220 steps/min), with the
   features of the oxford and alcantara recordings in view; the scored simulator grid uses seeds 2000+

@@ -370,8 +370,8 @@ def test_backward_walking_is_the_forward_walk_reversed_and_lands_softer():
     assert impacts["backward"] < 0.9 * impacts["forward"]
 
 
-def test_walking_does_not_change_runs_or_sessions():
-    """Backward walking is new; the turnaround steps of a backward session keep the forward walking model."""
+def test_turnaround_steps_of_a_backward_session_keep_the_forward_walking_model():
+    """A pivot on the spot, not a backward walk: sessions read as they did before backward walking existed."""
     session = simulate("shank", "backward", sampling_rate_hz=100, duration_s=300, seed=5, session=True)
     turns = session.truth[session.truth.activity == "turn"]
     assert len(turns) and set(turns.direction) == {"backward"}
