@@ -7,7 +7,6 @@ analyzer/guidance_rules.json unless given.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -46,27 +45,20 @@ class SessionStats:
         return asdict(self)
 
 
-def direction_of(recording: Recording, stated: str | None = None, analysis=None) -> tuple[str, str]:
-    """The running direction and where it came from: `stated` (the command line), else the file's
-    `# direction:` line, else the direction `analysis` detected from the signal, else the simulator's
-    settings, else unknown. Returns (direction, source)."""
+def direction_of(recording: Recording | None = None, stated: str | None = None, analysis=None) -> tuple[str, str]:
+    """The running direction and where it came from: `stated` (the command line's `--direction`), else the
+    direction `analysis` detected from the signal (its summary's `direction`, what `retrorun analyze`
+    shows), else unknown. Returns (direction, source).
+
+    The recording's metadata is not read (a `# direction:` line or a simulator's settings included): it
+    records provenance and does not steer the analysis (docs/recording-format.md), so every command
+    calls the same direction for the same file. `recording` is accepted for the callers that pass it."""
     if stated:
         if stated not in DIRECTIONS:
             raise InputError("unknown direction", found=repr(stated), expected="forward or backward")
         return stated, "stated"
-    meta = recording.metadata or {}
-    if meta.get("direction") in DIRECTIONS:
-        return str(meta["direction"]), "file"
     if analysis is not None and analysis.summary.direction in DIRECTIONS:
         return analysis.summary.direction, f"detected, confidence {analysis.summary.direction_confidence:.2f}"
-    sim = meta.get("simulator")
-    if isinstance(sim, str):
-        try:
-            sim = json.loads(sim)
-        except ValueError:
-            sim = None
-    if isinstance(sim, dict) and sim.get("direction") in DIRECTIONS:
-        return str(sim["direction"]), "simulator settings in the file"
     return UNKNOWN_DIRECTION, "not stated (use --direction) and not detected"
 
 

@@ -2,6 +2,7 @@
 import json
 import math
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -157,8 +158,9 @@ def test_bad_rules_file_is_an_input_error(tmp_path):
 def test_session_stats_exclude_warmup_and_walking():
     run = sensors.simulate("shank", "backward", duration_s=600, session=True, seed=2)
     result = analyze(run.recording)
-    direction, source = direction_of(run.recording)
-    assert (direction, source) == ("backward", "simulator settings in the file")
+    assert direction_of(run.recording) == ("unknown", "not stated (use --direction) and not detected")
+    direction, source = direction_of(run.recording, None, result)      # what `analyze` detected
+    assert (direction, source) == ("backward", f"detected, confidence {result.summary.direction_confidence:.2f}")
     s = session_stats(result, direction, source, warmup_s=300.0)
     steps = result.steps
     expected = steps[(steps.time_s >= 300) & steps.running & steps.impact_g.notna()]
@@ -174,9 +176,12 @@ def test_session_stats_exclude_warmup_and_walking():
 
 def test_direction_stated_wins_and_bad_direction_refused():
     rec = sensors.Recording(time_s=np.arange(10) / 10, acc_g=np.tile([0, 0, 1.0], (10, 1)), placement="shank",
-                            metadata={"direction": "forward"})
-    assert direction_of(rec) == ("forward", "file")
-    assert direction_of(rec, "backward") == ("backward", "stated")
-    assert direction_of(replace(rec, metadata={}))[0] == "unknown"
+                            metadata={"direction": "forward", "simulator": {"direction": "forward"}})
+    detected = SimpleNamespace(summary=SimpleNamespace(direction="backward", direction_confidence=0.93))
+    # metadata records provenance: neither a `# direction:` line nor simulator settings are read
+    assert direction_of(rec) == ("unknown", "not stated (use --direction) and not detected")
+    assert direction_of(rec, None, detected) == ("backward", "detected, confidence 0.93")
+    assert direction_of(rec, "forward", detected) == ("forward", "stated")
+    assert direction_of(replace(rec, metadata={}), "backward") == ("backward", "stated")
     with pytest.raises(InputError, match="unknown direction"):
         direction_of(rec, "sideways")

@@ -13,15 +13,21 @@ from analyzer.history import History
 from analyzer.trends import METRICS, build_trend, trend_plot
 
 
+AXIS = ("--forward-axis", "+x")
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """Three short backward shank runs (cadence 170, 180, 190) and one forward run, as files."""
+    """Three short backward shank runs (cadence 170, 180, 190) and one forward run, as files. The sensor is
+    mounted with its x axis forward (`--forward-axis +x`): without a warm-up walk that is what lets the
+    direction be detected (the files themselves say nothing of it)."""
     folder = tmp_path_factory.mktemp("runs")
     paths = {}
     for name, direction, cadence, seed in (("b170", "backward", 170, 1), ("b180", "backward", 180, 2),
                                            ("b190", "backward", 190, 3), ("f165", "forward", 165, 4)):
         paths[name] = folder / f"{name}.npz"
-        sensors.simulate("shank", direction, cadence_spm=cadence, duration_s=40, seed=seed).save(paths[name])
+        sensors.simulate("shank", direction, cadence_spm=cadence, duration_s=40, seed=seed,
+                         rotation=None).save(paths[name])
     return paths
 
 
@@ -31,7 +37,7 @@ def db(tmp_path, runs, capsys):
     for k, (name, date) in enumerate((("b170", "2025-01-01"), ("b180", "2025-01-08"), ("f165", "2025-01-10"),
                                       ("b190", "2025-01-15"))):
         assert main(["history", "add", str(runs[name]), "--date", date, "--warmup-min", "0", "--tag", "surface=track",
-                     "--db", str(path)]) == 0
+                     *AXIS, "--db", str(path)]) == 0
     capsys.readouterr()
     return path
 
@@ -50,7 +56,7 @@ def test_add_list_show_and_duplicates(db, runs, tmp_path, capsys):
     assert len(capsys.readouterr().out.splitlines()) == 2
     assert main(["history", "show", "#2", "--db", str(db)]) == 0
     shown = capsys.readouterr().out
-    assert "session #2" in shown and "backward (simulator settings in the file)" in shown
+    assert "session #2" in shown and re.search(r"direction    backward \(detected, confidence (0\.9\d|1\.00)\)", shown)
     assert re.search(r"cadence      1[78]\d\.\d steps/min \(\d+ steps\)", shown) and "tag          surface=track" in shown
     assert main(["history", "show", "99", "--db", str(db)]) == 2
     assert main(["history", "add", str(runs["b170"]), "--tag", "oops", "--db", str(db)]) == 2
@@ -73,8 +79,10 @@ def test_history_cli_two_processes_at_once(runs, tmp_path):
 
 def test_compare_files_and_ids(db, runs, tmp_path, capsys):
     out = tmp_path / "c.html"
-    assert main(["compare", "1", str(runs["b190"]), "--warmup-min", "0", "--html", str(out), "--db", str(db)]) == 0
+    assert main(["compare", "1", str(runs["b190"]), "--warmup-min", "0", "--html", str(out), *AXIS,
+                 "--db", str(db)]) == 0
     text = capsys.readouterr().out
+    assert f"B  {runs['b190']} (backward shank)" in text
     cadence = next(line for line in text.splitlines() if line.startswith("cadence median"))
     assert "real change: higher" in cadence                        # 170 -> 190 steps/min, far beyond 2 spm
     page = out.read_text()

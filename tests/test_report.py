@@ -31,7 +31,7 @@ def session_file(tmp_path_factory):
 def report(session_file):
     rec = sensors.load(session_file)
     result = analyze(rec)
-    direction, source = direction_of(rec)
+    direction, source = direction_of(rec, None, result)   # detected on the warm-up walk, as `analyze` does
     earlier = [make_stats(impact_g=7.5, cadence_spm=170.0)]
     return prepare_session("session.npz", rec, result, direction, source, earlier)
 
@@ -53,8 +53,9 @@ def test_page_is_self_contained(page):
 
 
 def test_page_content(page, report):
-    for fact in ("backward", "simulator settings in the file", "shank", "200 Hz", "±16 g (stated)",
-                 "first 5 min", "12:00"):
+    assert report.stats.direction == "backward"
+    assert re.search(r"backward <small>\(detected, confidence (0\.9\d|1\.00)\)</small>", page)
+    for fact in ("shank", "200 Hz", "±16 g (stated)", "first 5 min", "12:00"):
         assert fact in page, fact
     # verdict against the one earlier session (7.5 g, 170 steps/min): each rule shown with its source
     for finding in report.verdict.findings:

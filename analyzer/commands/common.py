@@ -41,8 +41,8 @@ def add_recording_arguments(p: argparse.ArgumentParser) -> None:
                    help="where the sensor was worn; auto reads it from the signal (default: from the file, else auto)")
     p.add_argument("--unit", metavar="UNIT", help="acceleration unit: g, m/s^2 or mg (default: detected)")
     p.add_argument("--direction", choices=DIRECTIONS,
-                   help="running direction (default: the file's '# direction:' line, else detected from the "
-                        "signal, else unknown)")
+                   help="running direction, shown as 'stated' (default: detected from the signal, as "
+                        "`retrorun analyze` shows it, else unknown)")
     add_forward_axis_argument(p)
     p.add_argument("--warmup-min", type=float, metavar="MIN",
                    help="minutes at the start left out of summary values (default 5, from the guidance rules; "
@@ -86,7 +86,7 @@ def load_and_analyse(path: Path, args: argparse.Namespace) -> LoadedSession:
 
 
 def loaded_session(path: Path, recording: Recording, analysis: Analysis, args: argparse.Namespace) -> LoadedSession:
-    """An analysed recording with its direction (stated, from the file, detected, else unknown) and content hash."""
+    """An analysed recording with its direction (stated, else detected, else unknown) and content hash."""
     from sensors.fileformat import content_hash
 
     from ..session import direction_of
