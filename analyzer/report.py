@@ -62,16 +62,11 @@ def recording_info(recording: Recording | CadenceTrack, analysis: Analysis) -> d
     """Header facts: date, sampling rate and range, gaps, clipping."""
     meta = recording.metadata or {}
     if isinstance(recording, CadenceTrack):
-        sim, seen_range = None, float("nan")
+        seen_range = float("nan")
         meta = {**meta, "range_g": None}
     else:
-        sim, seen_range = meta.get("simulator"), sensor_range_g(recording)
-    if isinstance(sim, str):
-        try:
-            sim = json.loads(sim)
-        except ValueError:
-            sim = {}
-    stated_range = meta.get("range_g") or (sim.get("range_g") if isinstance(sim, dict) else None)
+        seen_range = sensor_range_g(recording)
+    stated_range = meta.get("range_g")
     if isinstance(recording, CadenceTrack):
         range_text = "no acceleration (cadence file)"
     elif stated_range:

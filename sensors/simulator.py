@@ -1,8 +1,11 @@
 """The gait simulator: accelerometer recordings of running and walking with exact ground truth.
 
 `simulate()` returns a `SimulatedRun`: a `Recording` (specific force in g, gravity included, sensor
-frame) and a truth table with one row per foot contact. The model, its sources and its limits are in
-docs/simulator.md; the constants below cite it.
+frame), a truth table with one row per foot contact, and the simulator's settings. The recording carries
+only what a real sensor's file would (placement, rate, range and `device: retrorun simulator`); the
+settings, direction and cadence included, go with the truth (`SimulatedRun.save` writes them in the truth
+file's header), so an analysis of the recording cannot read the answer back. The model, its sources and
+its limits are in docs/simulator.md; the constants below cite it.
 
 How a recording is made:
 
@@ -23,8 +26,8 @@ and two placements gives the same run seen by two sensors.
 """
 from __future__ import annotations
 
+import json
 import math
-
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,11 +38,11 @@ from scipy.interpolate import CubicSpline
 from scipy.special import gamma
 
 from .errors import InputError
-from .fileformat import atomic_write
+from .fileformat import atomic_write, read_header
 from .recording import PLACEMENTS, Recording
 from .units import STANDARD_GRAVITY_MPS2
 
-__all__ = ["TRUTH_COLUMNS", "SimulatedRun", "simulate", "truth_path", "load_truth"]
+__all__ = ["TRUTH_COLUMNS", "SimulatedRun", "simulate", "truth_path", "load_truth", "load_settings"]
 
 TRUTH_COLUMNS = ("ic_s", "foot", "toe_off_s", "impact_g", "activity", "direction")
 DIRECTIONS = ("forward", "backward")
@@ -48,6 +51,10 @@ SENSOR_SIDE = "left"
 """Limb sensors (shank, foot, pocket, wrist, arm) are worn on the left side (docs/simulator.md)."""
 
 MODEL_VERSION = 1
+DEVICE = "retrorun simulator"
+"""The recording's `device` metadata: the one sign, as in a real device's file, that it is simulated."""
+SETTINGS_KEY = "simulator"
+"""The truth file's header line holding the settings as JSON: `# simulator: {...}`."""
 
 # --- argument limits -------------------------------------------------------------------------------
 MIN_RATE_HZ, MAX_RATE_HZ = 25.0, 1000.0
@@ -211,16 +218,22 @@ class SimulatedRun:
     `ic_s`, `toe_off_s` (s, the recording's time base), `foot` ("left"/"right"), `impact_g` (peak
     resultant at the sensor within 100 ms of IC, noise-free and unclipped), `activity` ("run", "walk",
     "turn"; suffixed "_in_gap" inside a burst of dropped samples) and `direction` ("forward"/"backward").
+
+    `settings` (JSON-serialisable) holds every argument, resolved, and what the simulator derived from them
+    (rotation matrix, speeds, dropped bursts, a session's schedule, ...; docs/simulator.md). They belong to
+    the truth: the recording's metadata holds only `device` and `range_g`, as a real sensor's file would.
     """
 
     recording: Recording
     truth: pd.DataFrame
+    settings: dict = field(default_factory=dict)
 
     def save(self, path) -> None:
-        """Write the recording (canonical CSV or .npz by suffix) and `<stem>.truth.csv` beside it."""
+        """Write the recording (canonical CSV or .npz by suffix) and `<stem>.truth.csv` beside it, the
+        settings in the truth file's header."""
         path = Path(path)
         self.recording.save(path)
-        atomic_write(truth_path(path), truth_csv_text(self.truth).encode())
+        atomic_write(truth_path(path), truth_csv_text(self.truth, self.settings).encode())
 
 
 def truth_path(path) -> Path:
@@ -229,28 +242,54 @@ def truth_path(path) -> Path:
     return path.with_name(path.stem + ".truth.csv") if path.suffix else path.with_name(path.name + ".truth.csv")
 
 
-def truth_csv_text(truth: pd.DataFrame) -> str:
-    """The truth table as CSV: times with 4 decimals, impact_g with 3."""
+def truth_csv_text(truth: pd.DataFrame, settings: dict | None = None) -> str:
+    """The truth table as CSV: times with 4 decimals, impact_g with 3; with `settings`, a first line
+    `# simulator: {...}` (JSON) holds them (read them with `load_settings`; pandas: `comment="#"`)."""
     frame = truth.loc[:, list(TRUTH_COLUMNS)].copy()
     for column in ("ic_s", "toe_off_s"):
         frame[column] = frame[column].map("{:.4f}".format)
     frame["impact_g"] = frame["impact_g"].map("{:.3f}".format)
-    return frame.to_csv(index=False, lineterminator="\n")
+    head = f"# {SETTINGS_KEY}: {json.dumps(settings)}\n" if settings else ""
+    return head + frame.to_csv(index=False, lineterminator="\n")
 
 
-def load_truth(path) -> pd.DataFrame:
-    """Read a truth file written by `SimulatedRun.save` (pass the truth file or the recording)."""
+def _truth_file(path) -> Path:
     path = Path(path)
     if not path.name.endswith(".truth.csv"):
         path = truth_path(path)
     if not path.exists():
         raise InputError("no such truth file", path=path)
-    frame = pd.read_csv(path)
+    return path
+
+
+def load_truth(path) -> pd.DataFrame:
+    """Read a truth file written by `SimulatedRun.save` (pass the truth file or the recording)."""
+    path = _truth_file(path)
+    _, header_lines = read_header(path)
+    frame = pd.read_csv(path, skiprows=header_lines)
     missing = [c for c in TRUTH_COLUMNS if c not in frame.columns]
     if missing:
         raise InputError("not a truth file", path=path, found=",".join(frame.columns),
                          expected=",".join(TRUTH_COLUMNS))
     return frame
+
+
+def load_settings(path) -> dict:
+    """The simulator's settings from a truth file's header (pass the truth file or the recording): the
+    `SimulatedRun.settings` it was written with; {} for a truth file written without them."""
+    path = _truth_file(path)
+    header, _ = read_header(path)
+    text = header.get(SETTINGS_KEY)
+    if text is None:
+        return {}
+    try:
+        settings = json.loads(text)
+    except ValueError:
+        settings = None
+    if not isinstance(settings, dict):
+        raise InputError("unreadable simulator settings", path=path, found=text[:40],
+                         expected="# simulator: followed by a JSON object")
+    return settings
 
 
 def simulate(placement: str, direction: str = "backward", cadence_spm: float | None = None,
@@ -298,11 +337,12 @@ def simulate(placement: str, direction: str = "backward", cadence_spm: float | N
     sensor_g = np.clip(sensor_g, -args.range_g, args.range_g)
 
     truth = _truth_frame(plan, impact_g, bursts, float(time_s[-1]))
-    metadata = {"device": "simulator",
-                "simulator": _metadata(args, rotation, rotation_matrix, plan, bursts, clipped)}
+    # what a real sensor's file states (docs/recording-format.md); the settings stay with the truth
+    metadata = {"device": DEVICE, "range_g": args.range_g}
     recording = Recording(time_s=time_s, acc_g=sensor_g, placement=args.placement,
                           sampling_rate_hz=args.sampling_rate_hz, metadata=metadata)
-    return SimulatedRun(recording=recording, truth=truth)
+    return SimulatedRun(recording=recording, truth=truth,
+                        settings=_settings(args, rotation, rotation_matrix, plan, bursts, clipped))
 
 
 # ======================================================================================================
@@ -1213,7 +1253,7 @@ def _arm(t, fs, plan, legs, trunk, placement) -> np.ndarray:
 
 
 # ======================================================================================================
-# truth and metadata
+# truth and settings
 # ======================================================================================================
 
 def _truth_frame(plan: _Plan, impact_g: np.ndarray, bursts, last_sample_s: float) -> pd.DataFrame:
@@ -1236,7 +1276,7 @@ def _truth_frame(plan: _Plan, impact_g: np.ndarray, bursts, last_sample_s: float
     return frame.sort_values("ic_s", kind="stable").reset_index(drop=True)
 
 
-def _metadata(args: _Args, rotation, rotation_matrix, plan: _Plan, bursts, clipped) -> dict:
+def _settings(args: _Args, rotation, rotation_matrix, plan: _Plan, bursts, clipped) -> dict:
     if rotation is None:
         rotation_arg = None
     elif isinstance(rotation, str):

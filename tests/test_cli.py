@@ -11,6 +11,7 @@ from analyzer import __version__
 from analyzer.analysis import STEP_COLUMNS
 from analyzer.cli import main
 from analyzer.validate import match_events
+from sensors.simulator import load_settings, load_truth
 from benchmarks.grid import TOLERANCE_S
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_data"
@@ -37,7 +38,7 @@ def test_simulate_then_analyze(tmp_path, capsys):
     out = tmp_path / "run.csv"
     assert main(["simulate", "--placement", "sacrum", "--direction", "backward", "--cadence-spm", "190",
                  "--sampling-rate-hz", "100", "--minutes", "0.5", "--seed", "3", "-o", str(out)]) == 0
-    truth = pd.read_csv(tmp_path / "run.truth.csv")
+    truth = load_truth(tmp_path / "run.truth.csv")
     assert list(truth.columns[:4]) == ["ic_s", "foot", "toe_off_s", "impact_g"]
     json_out, csv_out = tmp_path / "a.json", tmp_path / "steps.csv"
     assert main(["analyze", str(out), "--json", str(json_out), "--steps-csv", str(csv_out)]) == 0
@@ -83,7 +84,7 @@ def test_sample_recovers_its_truth(name, capsys):
     assert main(["analyze", str(path), "--json", "-"]) == 0
     text = capsys.readouterr().out
     doc = json.loads(text[text.index("{"):])
-    truth = pd.read_csv(path.with_name(path.name.replace(".csv", ".truth.csv")))
+    truth = load_truth(path)
     running = truth[truth.activity == "run"]
     detected = [s["time_s"] for s in doc["steps"]]
     assert match_events(detected, running.ic_s, TOLERANCE_S).recall >= 0.98
@@ -103,7 +104,10 @@ def test_sample_is_what_its_command_makes(name, tmp_path, capsys):
     np.testing.assert_allclose(made.time_s, kept.time_s, atol=2e-6)
     np.testing.assert_allclose(made.acc_g, kept.acc_g, atol=2e-5)  # last-digit rounding may differ across numpy builds
     truth_name = name.replace(".csv", ".truth.csv")
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / truth_name), pd.read_csv(SAMPLES / truth_name), atol=1e-3)
+    pd.testing.assert_frame_equal(load_truth(tmp_path / truth_name), load_truth(SAMPLES / truth_name), atol=1e-3)
+    made_settings, kept_settings = load_settings(tmp_path / truth_name), load_settings(SAMPLES / truth_name)
+    np.testing.assert_allclose(made_settings.pop("rotation_matrix"), kept_settings.pop("rotation_matrix"), atol=1e-9)
+    assert made_settings == kept_settings and kept_settings["seed"] > 0   # the settings are in the truth file
 
 
 def test_a_reader_that_goes_away_stops_the_output_quietly():
@@ -136,7 +140,7 @@ def test_simulate_a_backward_walk(tmp_path, capsys):
     out = tmp_path / "walk.csv"
     assert main(["simulate", "--placement", "shank", "--gait", "walk", "--direction", "backward",
                  "--cadence-spm", "105", "--minutes", "0.25", "-o", str(out)]) == 0
-    truth = pd.read_csv(tmp_path / "walk.truth.csv")
+    truth = load_truth(tmp_path / "walk.truth.csv")
     assert set(truth.activity) == {"walk"} and set(truth.direction) == {"backward"}
     assert 60.0 / np.median(np.diff(truth.ic_s)) == pytest.approx(105, rel=0.03)
     capsys.readouterr()

@@ -109,11 +109,11 @@ def test_bouts_match_the_session_plan(placement):
     """Running intervals and walks within 2 s of the simulator's schedule (issue 5), turnarounds counted."""
     run = simulate(placement, "backward", sampling_rate_hz=100, duration_s=600, seed=3, session=True)
     result = analyze(run.recording)
-    plan = [p for p in run.recording.metadata["simulator"]["schedule"] if p["activity"] in ("run", "walk")]
-    error_s = boundary_error_s(result.bouts, run.recording.metadata)
+    plan = [p for p in run.settings["schedule"] if p["activity"] in ("run", "walk")]
+    error_s = boundary_error_s(result.bouts, {"simulator": run.settings})  # the benchmark's plan argument
     assert error_s is not None, (list(result.bouts.activity), [p["activity"] for p in plan])
     assert error_s < 2.0
-    turns_planned = sum(p["activity"] == "turn" for p in run.recording.metadata["simulator"]["schedule"])
+    turns_planned = sum(p["activity"] == "turn" for p in run.settings["schedule"])
     assert result.summary.turn_count <= turns_planned
     assert result.summary.running_interval_count == sum(p["activity"] == "run" for p in plan)
 

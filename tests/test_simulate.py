@@ -9,7 +9,7 @@ import pytest
 
 from sensors import InputError, Recording, load
 from sensors.recording import PLACEMENTS
-from sensors.simulator import TRUTH_COLUMNS, SimulatedRun, load_truth, simulate, truth_path
+from sensors.simulator import TRUTH_COLUMNS, SimulatedRun, load_settings, load_truth, simulate, truth_path
 
 SHORT_S = 20.0
 
@@ -41,9 +41,10 @@ def test_every_placement_gives_a_recording_and_truth(placement):
     assert rec.placement == placement
     assert rec.time_s[0] == 0.0
     assert rec.acc_g.shape == (len(rec.time_s), 3) and np.isfinite(rec.acc_g).all()
-    assert rec.metadata["device"] == "simulator"
-    params = rec.metadata["simulator"]
-    json.dumps(rec.metadata)  # serialisable
+    # the recording states only what a real sensor's file would; the settings go with the truth
+    assert rec.metadata == {"device": "retrorun simulator", "range_g": 16.0}
+    params = run.settings
+    json.dumps(params)  # serialisable
     assert params["placement"] == placement and params["seed"] == 1 and params["direction"] == "backward"
     assert tuple(run.truth.columns) == TRUTH_COLUMNS
     # gravity: averaged over seconds, the reading's magnitude is about 1 g (more on spinning limbs)
@@ -154,19 +155,19 @@ def test_rotation_gives_exactly_rotated_copies():
     np.testing.assert_array_equal(body.recording.time_s, turned.recording.time_s)
     np.testing.assert_allclose(turned.recording.acc_g, body.recording.acc_g @ R.T, atol=1e-12)
     pd.testing.assert_frame_equal(body.truth, turned.truth)
-    assert turned.recording.metadata["simulator"]["rotation"] == "matrix"
+    assert turned.settings["rotation"] == "matrix"
 
 
 def test_random_rotation_is_a_seeded_rotation_and_leaves_the_gait_alone():
     random = simulate("chest", "forward", duration_s=SHORT_S, seed=3)
     aligned = simulate("chest", "forward", duration_s=SHORT_S, seed=3, rotation=None)
-    R = np.array(random.recording.metadata["simulator"]["rotation_matrix"])
+    R = np.array(random.settings["rotation_matrix"])
     np.testing.assert_allclose(R @ R.T, np.eye(3), atol=1e-9)
     assert np.linalg.det(R) == pytest.approx(1.0)
     assert not np.allclose(R, np.eye(3))
     np.testing.assert_allclose(random.recording.acc_g, aligned.recording.acc_g @ R.T, atol=1e-9)
     other = simulate("chest", "forward", duration_s=SHORT_S, seed=4)
-    assert not np.allclose(np.array(other.recording.metadata["simulator"]["rotation_matrix"]), R)
+    assert not np.allclose(np.array(other.settings["rotation_matrix"]), R)
 
 
 def test_aligned_frame_reads_gravity_on_z_at_rest():
@@ -185,7 +186,7 @@ def test_clipping_at_range():
     assert np.abs(narrow.recording.acc_g).max() == 8.0
     inside = (np.abs(wide.recording.acc_g) < 8.0)
     np.testing.assert_array_equal(narrow.recording.acc_g[inside], wide.recording.acc_g[inside])
-    assert narrow.recording.metadata["simulator"]["clipped_samples"] > 0
+    assert narrow.settings["clipped_samples"] > 0
     pd.testing.assert_frame_equal(wide.truth, narrow.truth)  # truth is unclipped
 
 
@@ -230,7 +231,7 @@ def test_session_structure(session_run):
     assert np.median((walks["toe_off_s"] - walks["ic_s"]).to_numpy()[:-1] - np.diff(walks["ic_s"])) > 0
     # warm-up walking first, cool-down walking last
     assert truth["activity"].iloc[0] == "walk" and truth["activity"].iloc[-1] == "walk"
-    schedule = rec.metadata["simulator"]["schedule"]
+    schedule = session_run.settings["schedule"]
     rests = [s for s in schedule if s["activity"] == "stand" and s["end_s"] - s["start_s"] >= 25]
     assert rests, "at least one rest between running bouts"
     for rest in rests + [s for s in schedule if s["activity"] == "stand"]:
@@ -242,7 +243,7 @@ def test_session_structure(session_run):
 
 def test_session_rests_read_still(session_run):
     rec = session_run.recording
-    for rest in rec.metadata["simulator"]["schedule"]:
+    for rest in session_run.settings["schedule"]:
         if rest["activity"] != "stand" or rest["end_s"] - rest["start_s"] < 25:
             continue
         quiet = (rec.time_s > rest["start_s"] + 2) & (rec.time_s < rest["end_s"] - 2)
@@ -252,7 +253,7 @@ def test_session_rests_read_still(session_run):
 
 def test_session_drop_bursts_make_gaps_and_mark_contacts(session_run):
     rec, truth = session_run.recording, session_run.truth
-    bursts = rec.metadata["simulator"]["dropped_bursts_s"]
+    bursts = session_run.settings["dropped_bursts_s"]
     assert len(bursts) == 2
     for a, b in bursts:
         assert not ((rec.time_s >= a) & (rec.time_s < b)).any()
@@ -309,8 +310,8 @@ def test_bad_arguments_raise_input_error(kwargs):
 
 
 def test_heel_strike_forward_is_the_default_and_forefoot_allowed():
-    assert simulate("sacrum", "forward", duration_s=5).recording.metadata["simulator"]["strike"] == "heel"
-    assert simulate("sacrum", "backward", duration_s=5).recording.metadata["simulator"]["strike"] == "forefoot"
+    assert simulate("sacrum", "forward", duration_s=5).settings["strike"] == "heel"
+    assert simulate("sacrum", "backward", duration_s=5).settings["strike"] == "forefoot"
     assert simulate("sacrum", "backward", duration_s=5, strike="forefoot").truth is not None
 
 
@@ -331,8 +332,29 @@ def test_save_writes_recording_and_truth(tmp_path, suffix):
     np.testing.assert_allclose(truth["ic_s"], run.truth["ic_s"], atol=5e-5)
     np.testing.assert_allclose(truth["impact_g"], run.truth["impact_g"], atol=5e-4)
     assert (truth["foot"] == run.truth["foot"]).all()
-    first = truth_path(path).read_text().splitlines()[1].split(",")
+    lines = truth_path(path).read_text().splitlines()
+    assert lines[0].startswith("# simulator: {") and lines[1] == ",".join(TRUTH_COLUMNS)
+    first = lines[2].split(",")
     assert len(first[0].split(".")[1]) == 4 and len(first[3].split(".")[1]) == 3
+    # the settings live in the truth file only: the recording holds what a real sensor's file would
+    assert load_settings(path) == run.settings and load_settings(truth_path(path))["direction"] == "backward"
+    assert {k: str(v) for k, v in back.metadata.items() if k in ("device", "range_g")} == {
+        "device": "retrorun simulator", "range_g": "16.0"}
+    assert not {"simulator", "direction", "seed", "cadence_spm"} & set(back.metadata)
+    if suffix == ".csv":
+        header = [line for line in path.read_text().splitlines() if line.startswith("#")]
+        assert header == ["# placement: phone_arm", "# unit: g", "# device: retrorun simulator", "# range_g: 16.0"]
+
+
+def test_truth_files_without_settings_and_bad_settings(tmp_path):
+    run = simulate("sacrum", "forward", duration_s=3.0, seed=2)
+    SimulatedRun(run.recording, run.truth).save(tmp_path / "bare.csv")
+    assert load_settings(tmp_path / "bare.csv") == {}
+    assert len(load_truth(tmp_path / "bare.csv")) == len(run.truth)
+    bad = tmp_path / "bad.truth.csv"
+    bad.write_text("# simulator: [1, 2]\n" + truth_path(tmp_path / "bare.csv").read_text())
+    with pytest.raises(InputError, match="unreadable simulator settings"):
+        load_settings(bad)
 
 
 def test_package_level_simulate_keeps_working():
@@ -345,7 +367,7 @@ def test_package_level_simulate_keeps_working():
 @pytest.mark.parametrize("direction", ["forward", "backward"])
 def test_truth_of_a_steady_walk(direction):
     run = simulate("shank", direction, gait="walk", cadence_spm=110, sampling_rate_hz=100, duration_s=30, seed=4)
-    truth, meta = run.truth, run.recording.metadata["simulator"]
+    truth, meta = run.truth, run.settings
     assert set(truth.activity) == {"walk"} and set(truth.direction) == {direction}
     assert 60.0 / np.median(np.diff(truth.ic_s)) == pytest.approx(110, rel=0.02)
     # each foot on the ground 62 % of its stride: double support, no flight

@@ -12,8 +12,10 @@ examples:
   retrorun simulate --placement phone_pocket --sampling-rate-hz 100 --session --minutes 15 -o session.csv
   retrorun simulate --placement shank --gait walk --direction backward --cadence-spm 110 -o backwalk.csv
 
-Writes FILE.csv (the recording) and FILE.truth.csv (one row per foot contact: ic_s, foot, toe_off_s,
-impact_g, activity, direction). The model and its sources are in docs/simulator.md.
+Writes FILE.csv (the recording: placement, unit, range and `device: retrorun simulator`, as a real
+sensor's file) and FILE.truth.csv (a first line `# simulator: {...}` with every setting, then one row
+per foot contact: ic_s, foot, toe_off_s, impact_g, activity, direction). Commands read the direction
+from the signal, never from the truth. The model and its sources are in docs/simulator.md.
 """
 
 
