@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from sensors.errors import InputError
+
+from .gate import GateParams
 from sensors.recording import PLACEMENTS, check_placement
 
 
@@ -79,6 +81,17 @@ class DetectorParams:
     - propulsion_window_steps: running, read instead of the braking window where set: the push-off of late
       stance, which drives the body along its travel (Cavagna 2012 measured brake and push both ways). Wrist:
       0.35 to 0.65 of a step, where the forearm's swing, at an extreme at contact, no longer hides it.
+    - run_max_floor_g, run_shallow_floor_g, run_min_intensity_g: no step is a run's without a run's
+      evidence in the window around it (analyzer/gate.py): its vertical floor (2nd percentile of the 10-Hz
+      vertical signal over 6 s) sinks to run_max_floor_g, or to run_shallow_floor_g with the magnitude's
+      standard deviation at least run_min_intensity_g. A flight lets the body fall freely (0 g at the trunk,
+      lower at a swinging limb); walking, stairs and a seated leg bounce keep it supported. Chosen with
+      benchmarks/tuning/gate.py on the tuning half of the real everyday recordings and on simulated runs
+      (seeds 8001-8002): trunk 0.25 g (real waist walks >= 0.32 g at their 1st percentile, simulated runs
+      <= -0.02 g), arm band 0.35 g (simulated runs <= 0.19 g, real arm-band walk >= 0.45 g), wrist 0.25 g
+      (simulated runs <= 0.05 g), pocket -0.5 g, or -0.2 g at 0.7 g of intensity (real pocket jogs <= -0.44
+      g at their 99th percentile; real walks and stairs reach -0.46 g but not with a run's intensity;
+      simulated backward runs -0.23 g at 0.74 g). None: cadence alone decides (shank, foot).
     - min_sampling_rate_hz: below this, the placement's events are not resolved (SCIENCE.md: 50 Hz is
       enough for cadence, >= 200 Hz for impact peaks).
     """
@@ -103,12 +116,16 @@ class DetectorParams:
     swing_onset_toe_off: bool = False
     flight_floor_g: float | None = None
     walk_max_cadence_spm: float = 135.0
+    run_max_floor_g: float | None = None
+    run_shallow_floor_g: float | None = None
+    run_min_intensity_g: float = 0.0
     single_leg: bool = False
     impulse_highpass_hz: float = 8.0
     min_sampling_rate_hz: float = 25.0
     braking_window_steps: tuple[float, float] | None = None
     walking_braking_window_steps: tuple[float, float] | None = None
     propulsion_window_steps: tuple[float, float] | None = None
+    gate: GateParams = GateParams()
     source: str = ""
 
 
@@ -123,17 +140,20 @@ _LEG = DetectorParams(event_signal="impulse", event_lowpass_hz=15.0, period_min_
                       source="Purcell 2006 / Kiernan 2023 (shank IC at the impact); Gottlieb 2020 (toe, backward)")
 
 DEFAULTS: dict[str, DetectorParams] = {
-    "sacrum": replace(_BODY, toe_off_fraction=0.3, flight_floor_g=0.55, walking_min_prominence_g=0.25),
-    "chest": replace(_BODY, toe_off_fraction=0.3, flight_floor_g=0.55, walking_min_prominence_g=0.25),
+    "sacrum": replace(_BODY, toe_off_fraction=0.3, flight_floor_g=0.55, walking_min_prominence_g=0.25,
+                      run_max_floor_g=0.25),
+    "chest": replace(_BODY, toe_off_fraction=0.3, flight_floor_g=0.55, walking_min_prominence_g=0.25,
+                     run_max_floor_g=0.25),
     # the thigh's own swing rides on a pocket phone's braking cue: a longer window (chosen on simulated
     # sessions, seeds 7000+, not those benchmarks/direction.py scores) averages more of the braking
     "phone_pocket": replace(_BODY, event_lowpass_hz=20.0, period_lowpass_hz=5.0, min_prominence_g=0.2,
-                            braking_window_steps=(0.0, 0.25)),
-    "phone_arm": replace(_BODY, min_prominence_g=0.2),
+                            braking_window_steps=(0.0, 0.25), run_max_floor_g=-0.5,
+                            run_shallow_floor_g=-0.2, run_min_intensity_g=0.7),
+    "phone_arm": replace(_BODY, min_prominence_g=0.2, run_max_floor_g=0.35),
     # the forearm, at an extreme of its swing at each running contact, swamps the brake it receives; the
     # push-off (0.35-0.65 of a step, chosen on seeds 7000+) stands clear of it
     "wrist": replace(_BODY, min_prominence_g=0.2, period_highpass_hz=2.0, braking_window_steps=None,
-                     propulsion_window_steps=(0.35, 0.65), fill_hidden_walking_steps=True),
+                     propulsion_window_steps=(0.35, 0.65), fill_hidden_walking_steps=True, run_max_floor_g=0.25),
     "shank": _LEG,
     "foot": replace(_LEG, min_prominence_g=1.0, min_sampling_rate_hz=100.0),
 }

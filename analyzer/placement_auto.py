@@ -137,7 +137,7 @@ def window_features(window: Segment) -> PlacementFeatures | None:
     magnitude = window.magnitude_g
     if magnitude.std() < MOVING_STD_G:
         return None
-    periodic, _, _ = event_signals(window, _STEP_FINDER)
+    periodic = event_signals(window, _STEP_FINDER).periodic
     _, periods_s = local_period_s(periodic, fs, _STEP_FINDER)
     if not len(periods_s) or not np.isfinite(periods_s).any():
         return None

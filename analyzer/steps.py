@@ -17,11 +17,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy import signal
 
+from .gate import gait_windows
 from .placement import DetectorParams
 from .preprocess import Segment, highpass, lowpass
 
@@ -66,29 +68,50 @@ class Contacts:
     toe_off_s: np.ndarray | None = None
 
 
-def local_period_s(x: np.ndarray, fs: float, params: DetectorParams,
-                   first_sample: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(centre_s, period_s) of the dominant period in sliding windows; NaN where no periodicity shows.
+@dataclass(frozen=True)
+class PeriodWindows:
+    """The dominant period in sliding windows: `centre_s` (relative to x[0]), `period_s` (NaN where no
+    periodicity shows), `strength` (the normalised autocorrelation at that lag: how alike successive steps
+    or strides are, 0 where none shows), `start` (first sample of each window) and `length` (samples)."""
+
+    centre_s: np.ndarray
+    period_s: np.ndarray
+    strength: np.ndarray
+    start: np.ndarray
+    length: int
+
+
+def period_windows(x: np.ndarray, fs: float, params: DetectorParams, first_sample: int = 0) -> PeriodWindows:
+    """The dominant period in sliding windows (PERIOD_WINDOW_S long, PERIOD_HOP_S apart).
 
     Windows start on multiples of the hop counted from sample 0 of the recording (`first_sample` is the
     index of x[0] on the recording's grid): any stretch of a recording, such as a streaming window, sees
-    the windows the whole recording sees. Centres are relative to x[0].
+    the windows the whole recording sees.
     """
     win = min(int(PERIOD_WINDOW_S * fs), len(x))
     hop = max(1, int(PERIOD_HOP_S * fs))
     lag_min = max(1, int(params.period_min_s * fs))
     lag_max = int(params.period_max_s * fs)
+    # regularity is read up to a stride of the slowest step (a pocket's or an arm's own leg repeats once a
+    # stride); the period itself is sought within [lag_min, lag_max]
+    regularity_lag_max = min(win - 1, lag_max if params.single_leg else 2 * lag_max)
     offset = (-first_sample) % hop
     starts = np.arange(offset if offset <= len(x) - win else 0, max(1, len(x) - win + 1), hop)
-    centres = (starts + win / 2) / fs
     periods = np.full(len(starts), np.nan)
-    if lag_max >= win:
-        return centres, periods
-    for block in range(0, len(starts), AUTOCORRELATION_BLOCK):
-        chunk = starts[block:block + AUTOCORRELATION_BLOCK]
-        ac = _autocorrelations(x, chunk, win, lag_max)
-        periods[block:block + len(chunk)] = _periods_from(ac, lag_min, lag_max, fs, params.single_leg)
-    return centres, periods
+    strength = np.zeros(len(starts))
+    if lag_max < win:
+        for block in range(0, len(starts), AUTOCORRELATION_BLOCK):
+            chunk = slice(block, block + AUTOCORRELATION_BLOCK)
+            ac = _autocorrelations(x, starts[chunk], win, regularity_lag_max)
+            periods[chunk], strength[chunk] = _periods_from(ac, lag_min, lag_max, fs, params.single_leg)
+    return PeriodWindows((starts + win / 2) / fs, periods, strength, starts, win)
+
+
+def local_period_s(x: np.ndarray, fs: float, params: DetectorParams,
+                   first_sample: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(centre_s, period_s) of `period_windows`."""
+    windows = period_windows(x, fs, params, first_sample)
+    return windows.centre_s, windows.period_s
 
 
 def _autocorrelations(x: np.ndarray, starts: np.ndarray, win: int, lag_max: int) -> np.ndarray:
@@ -103,11 +126,15 @@ def _autocorrelations(x: np.ndarray, starts: np.ndarray, win: int, lag_max: int)
         return np.where(energy > 0, ac / np.where(energy > 0, energy, 1.0), 0.0)
 
 
-def _periods_from(ac: np.ndarray, lag_min: int, lag_max: int, fs: float, single_leg: bool) -> np.ndarray:
-    """The best lag per row (NaN below 0.2), halved where a step peak stands between two stride troughs."""
+def _periods_from(ac: np.ndarray, lag_min: int, lag_max: int, fs: float,
+                  single_leg: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(period_s, strength) per row: the best lag (NaN where its autocorrelation is below 0.2), halved where
+    a step peak stands between two stride troughs, and the highest autocorrelation at any lag from lag_min
+    on (ac may reach beyond lag_max, to the stride: a pocket's or an arm's own leg repeats once a stride)."""
     rows = np.arange(len(ac))
     best = lag_min + np.argmax(ac[:, lag_min:lag_max + 1], axis=1)
     strong = ac[rows, best] > 0.2
+    peak = ac[:, lag_min:].max(axis=1)
     if not single_leg:
         half = best // 2
         lo = np.maximum(lag_min, (half * 0.85).astype(int))
@@ -119,7 +146,7 @@ def _periods_from(ac: np.ndarray, lag_min: int, lag_max: int, fs: float, single_
                           ac[i, hi[i]:(7 * best[i]) // 8 + 1].min(initial=np.inf))
             if ac[i, cand] - troughs >= HALF_LAG_MARGIN:
                 best[i] = cand
-    return np.where(strong, best / fs, np.nan)
+    return np.where(strong, best / fs, np.nan), np.maximum(peak, 0.0)
 
 
 def period_at(times_s: np.ndarray, centres_s: np.ndarray, periods_s: np.ndarray, fallback_s: float) -> np.ndarray:
@@ -198,9 +225,23 @@ def vertical_g(acc_g: np.ndarray, fs: float) -> np.ndarray:
     return np.einsum("ij,ij->i", acc_g, mean) / norm
 
 
-def event_signals(seg: Segment, params: DetectorParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(signal whose period is estimated, signal whose peaks are running contacts, signal whose peaks are
-    walking contacts) for the placement."""
+class EventSignals(NamedTuple):
+    """periodic: the signal whose period is estimated; running, walking: the signals whose peaks are
+    running and walking contacts; floor: the vertical signal whose lows show a run's flight (None where
+    the placement reads no flight from it)."""
+
+    periodic: np.ndarray
+    running: np.ndarray
+    walking: np.ndarray
+    floor: np.ndarray | None = None
+
+
+FLOOR_LOWPASS_HZ = 10.0
+"""The flight's low is read on the vertical signal low-passed at 10 Hz, the event filter of the trunk."""
+
+
+def event_signals(seg: Segment, params: DetectorParams) -> EventSignals:
+    """The placement's signals (EventSignals)."""
     fs = seg.sampling_rate_hz
     base = vertical_g(seg.acc_g, fs) if params.event_signal == "vertical" else seg.magnitude_g
     smooth = lowpass(base, params.event_lowpass_hz, fs)
@@ -209,17 +250,22 @@ def event_signals(seg: Segment, params: DetectorParams) -> tuple[np.ndarray, np.
     if params.period_highpass_hz:
         periodic = highpass(periodic, params.period_highpass_hz, fs)
     if params.event_signal != "impulse":
-        return periodic, smooth, gentle
+        floor = None
+        if params.run_max_floor_g is not None and params.event_signal == "vertical":
+            floor = smooth if params.event_lowpass_hz == FLOOR_LOWPASS_HZ else lowpass(base, FLOOR_LOWPASS_HZ, fs)
+        return EventSignals(periodic, smooth, gentle, floor)
     # an impact is a spike a few samples wide on top of the limb's swing (a few Hz): above
     # `impulse_highpass_hz` only the spike is left
     impulse = highpass(seg.magnitude_g, params.impulse_highpass_hz, fs)
-    return smooth, impulse, impulse
+    return EventSignals(smooth, impulse, impulse)
 
 
 def detect(seg: Segment, params: DetectorParams) -> Contacts:
     fs = seg.sampling_rate_hz
-    periodic, running_event, walking_event = event_signals(seg, params)
-    centres, periods = local_period_s(periodic, fs, params, first_sample=int(round(seg.time_s[0] * fs)))
+    periodic, running_event, walking_event, floor = event_signals(seg, params)
+    windows = period_windows(periodic, fs, params, first_sample=int(round(seg.time_s[0] * fs)))
+    centres, periods = windows.centre_s, windows.period_s
+    gate = gait_windows(seg.magnitude_g, floor, centres, windows.start, windows.length, windows.strength, params.gate)
     fallback = 0.5 * (params.period_min_s + params.period_max_s)
     # walking steps are slow and, seen from a pocket or an arm, ring with several small peaks each:
     # where the local cadence is a walk's, peaks are taken from the more strongly smoothed signal
@@ -232,6 +278,7 @@ def detect(seg: Segment, params: DetectorParams) -> Contacts:
     candidates = candidates[found["prominences"] >= np.where(slow[candidates], walking_prominence_g,
                                                              params.min_prominence_g)]
     candidates = _with_rising_end(event, candidates, params.min_prominence_g)
+    candidates = candidates[gate.at(candidates / fs)]  # no steps where the signal shows no gait
     if len(candidates) == 0:
         return Contacts(np.empty(0), np.empty(0, bool), np.empty(0, bool), np.empty(0, bool))
     spacing = params.min_spacing_fraction * period_at(candidates / fs, centres, periods, fallback) * fs
@@ -240,6 +287,11 @@ def detect(seg: Segment, params: DetectorParams) -> Contacts:
     period_s = period_at(peaks / fs, centres, periods, fallback)
     walking = walking_steps(cadence_spm(period_s, params), flight_floors(periodic, peaks, period_s * fs, params),
                             params)
+    if params.run_max_floor_g is not None:
+        # no run without a run's evidence: a walk misread at twice its cadence, a fast stair descent or a
+        # seated leg bounce keep the body supported, while a run's flight lets the vertical signal sink
+        walking |= ~gate.shows_flight(peaks / fs, params.run_max_floor_g, params.run_shallow_floor_g,
+                                      params.run_min_intensity_g)
     keep, ic_idx = _initial_contacts(event, peaks, fs, params, period_s, walking)
     period_s, walking = period_s[keep], walking[keep]
     ic_s = seg.time_s[0] + ic_idx / fs
@@ -269,8 +321,8 @@ def cadence_spm(period_s, params: DetectorParams):
 
 def flight_floors(x: np.ndarray, peaks: np.ndarray, step_samples: np.ndarray, params: DetectorParams) -> np.ndarray:
     """The lowest vertical signal within one step after each contact peak, as a median over FLOOR_STEPS
-    neighbouring steps: near 0 g in a running flight. NaN where the placement's signal has no such floor
-    (a limb's own motion dominates it)."""
+    neighbouring steps: near 0 g in a running flight, where the whole body falls freely (a limb's own swing
+    adds to it). NaN where the placement uses no floor."""
     if params.flight_floor_g is None:
         return np.full(len(peaks), np.nan)
     floors = np.array([x[p:p + max(int(n), 2)].min() for p, n in zip(peaks, step_samples)])
@@ -280,8 +332,9 @@ def flight_floors(x: np.ndarray, peaks: np.ndarray, step_samples: np.ndarray, pa
 
 
 def walking_steps(cadence_spm: np.ndarray, floor_g: np.ndarray, params: DetectorParams) -> np.ndarray:
-    """True for a walk's steps. With a flight floor (trunk sensors): slow, or in the brisk-walk/slow-jog
-    overlap without a flight. Without one: by cadence, the overlap following the steps before."""
+    """True for a walk's steps by cadence. With a flight floor (trunk sensors): slow, or in the
+    brisk-walk/slow-jog overlap without a flight. Without one: the overlap following the steps before.
+    (`detect` then also makes a walk of every step without a run's evidence: analyzer/gate.py.)"""
     if params.flight_floor_g is None:
         return _band_follows_steps_before(cadence_spm, WALK_MAX_CADENCE_SPM, params.walk_max_cadence_spm)
     between = (cadence_spm >= WALK_MAX_CADENCE_SPM) & (cadence_spm < RUN_MIN_CADENCE_SPM)
