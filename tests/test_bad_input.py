@@ -116,9 +116,9 @@ def test_gravity_removed_is_refused_unless_unit_stated(tmp_path, capsys):
     rng = np.random.default_rng(1)
     rows = [f"{i / 100:.2f},{a:.4f},{b:.4f},{c:.4f}" for i, (a, b, c) in enumerate(rng.normal(0, 0.05, (500, 3)))]
     path = write_csv(tmp_path / "linear.csv", rows)
-    assert_refused(capsys, path, "cannot tell the acceleration unit", "--unit")
+    assert_refused(capsys, path, "gravity is missing from the data", "mean vector reads", "--unit")
     rc, out, _ = run_cli(capsys, path, "--placement", "sacrum", "--unit", "g")
-    assert rc == 0 and "g (as stated)" in out
+    assert rc == 0 and "g (as stated); but the data looks like it has gravity removed" in out
 
 
 def test_standing_still_is_zero_steps_not_an_error(tmp_path, capsys):

@@ -131,7 +131,7 @@ def test_a_stated_unit_that_makes_gravity_wrong_is_flagged(tmp_path, capsys):
     rows = np.column_stack([t, 0.1 * np.sin(10 * t), 0 * t, 9.80665 + np.sin(19 * t)])
     np.savetxt(path, rows, delimiter=",", header="time_s,acc_x,acc_y,acc_z", comments="", fmt="%.5f")
     assert main(["analyze", str(path), "--placement", "sacrum", "--unit", "g"]) == 0
-    assert "gravity then reads 9.82 g, not about 1 g: check the unit" in capsys.readouterr().out
+    assert "gravity then reads 9.81 g, not about 1 g: check the unit (the reading fits m/s^2)" in capsys.readouterr().out
     assert main(["analyze", str(path), "--placement", "sacrum"]) == 0
     assert "check the unit" not in capsys.readouterr().out
 

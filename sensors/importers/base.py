@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..errors import InputError, UnitError
 from ..recording import Recording
-from ..units import G_PER_UNIT, decide_unit, doubt_about_stated_unit, gravity_magnitude, normalise_unit, to_g
+from ..units import G_PER_UNIT, decide_unit, doubt_about_stated_unit, normalise_unit, read_gravity, to_g
 
 SNIFF_BYTES = 65536
 """How much of a file detection reads: enough for any header and a few dozen rows, cheap on big files."""
@@ -499,14 +499,15 @@ def backward_jumps(time_s: np.ndarray, table: Table, column: str) -> list[str]:
 def resolve_unit(samples: Samples, user_units: str | None, time_s: np.ndarray) -> tuple[str, str]:
     """The unit of `samples.acc` and the sentence that says how it was decided."""
     label = samples.table.label
-    gravity = gravity_magnitude(samples.acc, time_s)
+    reading = read_gravity(samples.acc, time_s)
+    gravity = reading.magnitude
     if user_units is not None:
         unit = normalise_unit(user_units)
         note = f"{unit} (as stated)" if unit == "g" else f"converted from {unit} to g (as stated)"
         if samples.gravity_removed:
             note += "; gravity was removed by the app, so impact reads about 1 g low"
         else:
-            note += doubt_about_stated_unit(gravity, unit)
+            note += doubt_about_stated_unit(gravity, unit, gravity_removed=reading.removed)
         return unit, note
     if samples.gravity_removed:
         raise UnitError(f"{samples.gravity_removed}: contacts and landing impact need acceleration with gravity",
@@ -517,8 +518,9 @@ def resolve_unit(samples: Samples, user_units: str | None, time_s: np.ndarray) -
     except UnitError as exc:
         if samples.file_unit is None:
             raise
-        raise UnitError("gravity is missing from the data (removed by the app?)", path=label,
-                        found=f"gravity magnitude {gravity:.3g} {samples.file_unit}",
+        found = (reading.evidence(samples.file_unit) if reading.removed
+                 else f"gravity magnitude {gravity:.3g} {samples.file_unit}")
+        raise UnitError("gravity is missing from the data (removed by the app?)", path=label, found=found,
                         expected=f"about {1 / G_PER_UNIT[samples.file_unit]:.4g} {samples.file_unit} at rest, "
                                  "or --units to import it anyway") from exc
     if samples.file_unit is None:
