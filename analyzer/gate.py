@@ -31,7 +31,7 @@ class GateParams:
     reach_s: a peak is judged by the windows centred within this distance of it (the nearest window where
     none is that close, at the ends of the data); one of them must be gait."""
 
-    min_regularity: float = 0.4
+    min_regularity: float = 0.35
     min_intensity_g: float = 0.06
     reach_s: float = 1.0
 
@@ -53,13 +53,14 @@ FLOOR_BLOCK = 256
 
 @dataclass(frozen=True)
 class GaitWindows:
-    """Per window: `centre_s` (relative to the segment's start), `regularity`, `intensity_g`, `floor_g`
-    (NaN where no floor signal was given) and `gait`."""
+    """Per window: `centre_s` (relative to the segment's start), `regularity`, `intensity_g`, `floor_g` and
+    `peak_g` of the vertical signal (NaN where none was given) and `gait`."""
 
     centre_s: np.ndarray
     regularity: np.ndarray
     intensity_g: np.ndarray
     floor_g: np.ndarray
+    peak_g: np.ndarray
     gait: np.ndarray
     reach_s: float
 
@@ -69,22 +70,31 @@ class GaitWindows:
         return self._near(times_s, self.reach_s, self.gait)
 
     def shows_flight(self, times_s: np.ndarray, max_floor_g: float, shallow_floor_g: float | None = None,
-                     min_intensity_g: float = 0.0) -> np.ndarray:
+                     min_range_g: float = 0.0) -> np.ndarray:
         """Mask of `times_s` near a window (as in `at`) that shows a run's flight: its vertical floor sinks to
-        `max_floor_g`, or to `shallow_floor_g` in a window at least `min_intensity_g` intense. In flight the
-        body falls freely (0 g at the trunk; a limb's swing takes it lower)."""
+        `max_floor_g`, or to `shallow_floor_g` where the vertical signal spans at least `min_range_g`. In
+        flight the body falls freely (0 g at the trunk; a limb's swing takes it lower). The range, unlike a
+        standard deviation, is not diluted where the run fills only part of the window (its first steps)."""
         flight = self.floor_g <= max_floor_g
         if shallow_floor_g is not None:
-            flight |= (self.floor_g <= shallow_floor_g) & (self.intensity_g >= min_intensity_g)
+            flight |= (self.floor_g <= shallow_floor_g) & (self.peak_g - self.floor_g >= min_range_g)
         return self._near(times_s, self.reach_s, flight)
 
     def _near(self, times_s: np.ndarray, reach_s: float, flag: np.ndarray) -> np.ndarray:
+        """Whether a flagged window is centred within `reach_s` of each time (or is among the nearest
+        windows where none is that close): running counts over the sorted centres, linear in time."""
         times_s = np.asarray(times_s, dtype=float)
-        if not len(self.centre_s):
+        centres = self.centre_s
+        if not len(centres):
             return np.zeros(len(times_s), dtype=bool)
-        distance = np.abs(times_s[:, None] - self.centre_s[None, :])
-        reach = np.maximum(reach_s, distance.min(axis=1, keepdims=True))
-        return ((distance <= reach + 1e-9) & flag[None, :]).any(axis=1)
+        right = np.clip(np.searchsorted(centres, times_s), 0, len(centres) - 1)
+        left = np.clip(right - 1, 0, len(centres) - 1)
+        nearest_s = np.minimum(np.abs(times_s - centres[left]), np.abs(times_s - centres[right]))
+        reach = np.maximum(reach_s, nearest_s) + 1e-9
+        counts = np.concatenate([[0], np.cumsum(flag.astype(int))])
+        lo = np.searchsorted(centres, times_s - reach, side="left")
+        hi = np.searchsorted(centres, times_s + reach, side="right")
+        return counts[hi] > counts[lo]
 
 
 def gait_windows(magnitude_g: np.ndarray, floor_signal_g: np.ndarray | None, centre_s: np.ndarray,
@@ -94,20 +104,21 @@ def gait_windows(magnitude_g: np.ndarray, floor_signal_g: np.ndarray | None, cen
     enough; its floor read from `floor_signal_g` (the vertical signal) where given."""
     intensity_g = window_std(magnitude_g, start, length)
     gait = (regularity >= params.min_regularity) & (intensity_g >= params.min_intensity_g)
-    floor_g = np.full(len(start), np.nan) if floor_signal_g is None else window_floor(floor_signal_g, start, length)
-    return GaitWindows(centre_s, regularity, intensity_g, floor_g, gait, params.reach_s)
+    floor_g, peak_g = window_extremes(floor_signal_g, start, length)
+    return GaitWindows(centre_s, regularity, intensity_g, floor_g, peak_g, gait, params.reach_s)
 
 
-def window_floor(x: np.ndarray, start: np.ndarray, length: int) -> np.ndarray:
-    """FLOOR_PERCENTILE of x over [start, start + length) for each start."""
-    out = np.full(len(start), np.nan)
-    if not len(start) or length < 1 or len(x) < length:
-        return out
+def window_extremes(x: np.ndarray | None, start: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """(FLOOR_PERCENTILE, 100 - FLOOR_PERCENTILE) of x over [start, start + length) for each start; NaN
+    without x."""
+    out = np.full((2, len(start)), np.nan)
+    if x is None or not len(start) or length < 1 or len(x) < length:
+        return out[0], out[1]
     views = np.lib.stride_tricks.sliding_window_view(x, length)
     for block in range(0, len(start), FLOOR_BLOCK):
         chunk = slice(block, block + FLOOR_BLOCK)
-        out[chunk] = np.percentile(views[start[chunk]], FLOOR_PERCENTILE, axis=1)
-    return out
+        out[:, chunk] = np.percentile(views[start[chunk]], [FLOOR_PERCENTILE, 100 - FLOOR_PERCENTILE], axis=1)
+    return out[0], out[1]
 
 
 def window_std(x: np.ndarray, start: np.ndarray, length: int) -> np.ndarray:
@@ -122,3 +133,14 @@ def window_std(x: np.ndarray, start: np.ndarray, length: int) -> np.ndarray:
     n = np.maximum(end - start, 1)
     mean = (s1[end] - s1[start]) / n
     return np.sqrt(np.maximum((s2[end] - s2[start]) / n - mean ** 2, 0.0))
+
+
+def carried_forward(evidence: np.ndarray, continuing: np.ndarray) -> np.ndarray:
+    """`evidence` carried along each stretch of steps where `continuing` holds (a step continuing the one
+    before it): a step has it when it or an earlier step of its stretch has it. Looking back only, so a
+    streaming detector decides as the offline one does; the slowing steps into a turn or a stop, whose
+    windows take in the pause, keep the evidence their run showed."""
+    index = np.arange(len(evidence))
+    stretch_start = np.maximum.accumulate(np.where(continuing, 0, index)) if len(index) else index
+    last_evidence = np.maximum.accumulate(np.where(evidence, index, -1)) if len(index) else index
+    return last_evidence >= stretch_start

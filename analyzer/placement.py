@@ -81,17 +81,16 @@ class DetectorParams:
     - propulsion_window_steps: running, read instead of the braking window where set: the push-off of late
       stance, which drives the body along its travel (Cavagna 2012 measured brake and push both ways). Wrist:
       0.35 to 0.65 of a step, where the forearm's swing, at an extreme at contact, no longer hides it.
-    - run_max_floor_g, run_shallow_floor_g, run_min_intensity_g: no step is a run's without a run's
-      evidence in the window around it (analyzer/gate.py): its vertical floor (2nd percentile of the 10-Hz
-      vertical signal over 6 s) sinks to run_max_floor_g, or to run_shallow_floor_g with the magnitude's
-      standard deviation at least run_min_intensity_g. A flight lets the body fall freely (0 g at the trunk,
-      lower at a swinging limb); walking, stairs and a seated leg bounce keep it supported. Chosen with
+    - run_max_floor_g, run_shallow_floor_g, run_min_range_g: no step is a run's without a run's evidence
+      (analyzer/gate.py): a window near it whose vertical floor (2nd percentile of the 10-Hz vertical signal
+      over 6 s) sinks to run_max_floor_g, or to run_shallow_floor_g with the vertical signal's range (98th
+      minus 2nd percentile) at least run_min_range_g; or an earlier step of the same unbroken stretch of a
+      run's cadence had that evidence. A flight lets the body fall freely (0 g at the trunk, lower at a
+      swinging limb); walking, stairs and a seated leg bounce keep it supported. Chosen with
       benchmarks/tuning/gate.py on the tuning half of the real everyday recordings and on simulated runs
-      (seeds 8001-8002): trunk 0.25 g (real waist walks >= 0.32 g at their 1st percentile, simulated runs
-      <= -0.02 g), arm band 0.35 g (simulated runs <= 0.19 g, real arm-band walk >= 0.45 g), wrist 0.25 g
-      (simulated runs <= 0.05 g), pocket -0.5 g, or -0.2 g at 0.7 g of intensity (real pocket jogs <= -0.44
-      g at their 99th percentile; real walks and stairs reach -0.46 g but not with a run's intensity;
-      simulated backward runs -0.23 g at 0.74 g). None: cadence alone decides (shank, foot).
+      (seeds 8001-8002; benchmarks/tuning/README.md): trunk 0.25 g, arm band 0.35 g, wrist 0.25 g,
+      pocket -0.5 g, or 0.0 g with a 2.7-g range (a pocket's backward run, simulated, keeps its floor near
+      -0.2 g). None: cadence alone decides (shank, foot).
     - min_sampling_rate_hz: below this, the placement's events are not resolved (SCIENCE.md: 50 Hz is
       enough for cadence, >= 200 Hz for impact peaks).
     """
@@ -118,7 +117,7 @@ class DetectorParams:
     walk_max_cadence_spm: float = 135.0
     run_max_floor_g: float | None = None
     run_shallow_floor_g: float | None = None
-    run_min_intensity_g: float = 0.0
+    run_min_range_g: float = 0.0
     single_leg: bool = False
     impulse_highpass_hz: float = 8.0
     min_sampling_rate_hz: float = 25.0
@@ -148,7 +147,7 @@ DEFAULTS: dict[str, DetectorParams] = {
     # sessions, seeds 7000+, not those benchmarks/direction.py scores) averages more of the braking
     "phone_pocket": replace(_BODY, event_lowpass_hz=20.0, period_lowpass_hz=5.0, min_prominence_g=0.2,
                             braking_window_steps=(0.0, 0.25), run_max_floor_g=-0.5,
-                            run_shallow_floor_g=-0.2, run_min_intensity_g=0.7),
+                            run_shallow_floor_g=0.0, run_min_range_g=2.7),
     "phone_arm": replace(_BODY, min_prominence_g=0.2, run_max_floor_g=0.35),
     # the forearm, at an extreme of its swing at each running contact, swamps the brake it receives; the
     # push-off (0.35-0.65 of a step, chosen on seeds 7000+) stands clear of it

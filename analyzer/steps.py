@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import signal
 
-from .gate import gait_windows
+from .gate import carried_forward, gait_windows
 from .placement import DetectorParams
 from .preprocess import Segment, highpass, lowpass
 
@@ -81,8 +81,10 @@ class PeriodWindows:
     length: int
 
 
-def period_windows(x: np.ndarray, fs: float, params: DetectorParams, first_sample: int = 0) -> PeriodWindows:
-    """The dominant period in sliding windows (PERIOD_WINDOW_S long, PERIOD_HOP_S apart).
+def period_windows(x: np.ndarray, fs: float, params: DetectorParams, first_sample: int = 0,
+                   regularity_of: np.ndarray | None = None) -> PeriodWindows:
+    """The dominant period of x in sliding windows (PERIOD_WINDOW_S long, PERIOD_HOP_S apart), and the
+    regularity of `regularity_of` (default x) in the same windows.
 
     Windows start on multiples of the hop counted from sample 0 of the recording (`first_sample` is the
     index of x[0] on the recording's grid): any stretch of a recording, such as a streaming window, sees
@@ -104,6 +106,9 @@ def period_windows(x: np.ndarray, fs: float, params: DetectorParams, first_sampl
             chunk = slice(block, block + AUTOCORRELATION_BLOCK)
             ac = _autocorrelations(x, starts[chunk], win, regularity_lag_max)
             periods[chunk], strength[chunk] = _periods_from(ac, lag_min, lag_max, fs, params.single_leg)
+            if regularity_of is not None:
+                other = _autocorrelations(regularity_of, starts[chunk], win, regularity_lag_max)
+                strength[chunk] = np.maximum(other[:, lag_min:].max(axis=1), 0.0)
     return PeriodWindows((starts + win / 2) / fs, periods, strength, starts, win)
 
 
@@ -160,13 +165,16 @@ def suppress(peaks: np.ndarray, heights: np.ndarray, spacing: np.ndarray) -> np.
     """Keep the highest peaks so that no two kept peaks are closer than the spacing of the higher one."""
     keep = np.zeros(len(peaks), dtype=bool)
     alive = np.ones(len(peaks), dtype=bool)
+    # the window bounds of every peak at once (one sorted search each way, not a conversion of the whole
+    # integer array per peak)
+    positions = peaks.astype(float)
+    lows = np.searchsorted(positions, positions - spacing, side="left")
+    highs = np.searchsorted(positions, positions + spacing, side="right")
     for i in np.argsort(-heights, kind="stable"):
         if not alive[i]:
             continue
         keep[i] = True
-        lo = np.searchsorted(peaks, peaks[i] - spacing[i], side="left")
-        hi = np.searchsorted(peaks, peaks[i] + spacing[i], side="right")
-        alive[lo:hi] = False
+        alive[lows[i]:highs[i]] = False
     return peaks[keep]
 
 
@@ -263,7 +271,9 @@ def event_signals(seg: Segment, params: DetectorParams) -> EventSignals:
 def detect(seg: Segment, params: DetectorParams) -> Contacts:
     fs = seg.sampling_rate_hz
     periodic, running_event, walking_event, floor = event_signals(seg, params)
-    windows = period_windows(periodic, fs, params, first_sample=int(round(seg.time_s[0] * fs)))
+    # a high-passed period signal (the wrist's) keeps a walk's harmonics but not its regularity
+    windows = period_windows(periodic, fs, params, first_sample=int(round(seg.time_s[0] * fs)),
+                             regularity_of=running_event if params.period_highpass_hz else None)
     centres, periods = windows.centre_s, windows.period_s
     gate = gait_windows(seg.magnitude_g, floor, centres, windows.start, windows.length, windows.strength, params.gate)
     fallback = 0.5 * (params.period_min_s + params.period_max_s)
@@ -290,8 +300,11 @@ def detect(seg: Segment, params: DetectorParams) -> Contacts:
     if params.run_max_floor_g is not None:
         # no run without a run's evidence: a walk misread at twice its cadence, a fast stair descent or a
         # seated leg bounce keep the body supported, while a run's flight lets the vertical signal sink
-        walking |= ~gate.shows_flight(peaks / fs, params.run_max_floor_g, params.run_shallow_floor_g,
-                                      params.run_min_intensity_g)
+        flight = gate.shows_flight(peaks / fs, params.run_max_floor_g, params.run_shallow_floor_g,
+                                   params.run_min_range_g)
+        continuing = ~walking & np.concatenate([[False], ~walking[:-1]]) & \
+            (np.diff(peaks, prepend=-np.inf) <= MAX_STEP_INTERVAL_S * fs)
+        walking |= ~carried_forward(flight, continuing)
     keep, ic_idx = _initial_contacts(event, peaks, fs, params, period_s, walking)
     period_s, walking = period_s[keep], walking[keep]
     ic_s = seg.time_s[0] + ic_idx / fs

@@ -55,7 +55,7 @@ def score_session(case: tuple[str, str, float, float, int]) -> dict:
     matches = {f"{name} {1000 * tolerance_s:.0f}": running_match(result.steps, run, steady, tolerance_s)
                for name, steady in (("all", False), ("steady", True)) for tolerance_s in RUNNING_TOLERANCES_S}
     return {"placement": placement, "direction": direction, "cadence_spm": cadence, "rate_hz": rate, "seed": seed,
-            "bouts": rows, "boundary_error_s": boundary_error_s(result.bouts, run.recording.metadata),
+            "bouts": rows, "boundary_error_s": boundary_error_s(result.bouts, {"simulator": run.settings}),
             "running_match": {name: [m.true_positives, m.detected, m.truth] for name, m in matches.items()},
             "running_steps": int(running.sum()), "running_sided": int((sided & running).sum()),
             "sided": int(sided.sum()), "side_right": side_right,
@@ -84,8 +84,8 @@ def running_match(steps, run, steady: bool, tolerance_s: float) -> Match:
     """Detected steps against the true running contacts (within `tolerance_s`) while the plan says 'run':
     turnarounds left out (+-0.5 s), and with `steady` also the slowing and accelerating steps around turns and
     stops."""
-    schedule = run.recording.metadata["simulator"]["schedule"]
-    step_s = 60.0 / run.recording.metadata["simulator"]["cadence_spm"]
+    schedule = run.settings["schedule"]
+    step_s = 60.0 / run.settings["cadence_spm"]
     before_s, after_s = (RAMP_STEPS[0] * step_s, RAMP_STEPS[1] * step_s) if steady else (0.1, 0.1)
 
     def running(time_s) -> np.ndarray:
