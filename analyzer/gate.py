@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sensors.errors import InputError
+from sensors.errors import ParameterError
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,8 @@ class GateParams:
         for name, value, lo, hi in (("min_regularity", self.min_regularity, 0.0, 1.0),
                                     ("min_intensity_g", self.min_intensity_g, 0.0, 5.0),
                                     ("reach_s", self.reach_s, 0.0, 3.0)):
-            if not (isinstance(value, (int, float)) and lo <= value <= hi):
-                raise InputError(f"gate parameter {name} out of range", found=repr(value),
-                                 expected=f"a number from {lo:g} to {hi:g}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+                raise ParameterError(name, value, f"a number from {lo:g} to {hi:g}")
 
 
 FLOOR_PERCENTILE = 2.0

@@ -95,3 +95,46 @@ def oxford_validation_walk(path: Path = OXFORD_VALIDATION) -> tuple[Recording, n
     rec = Recording(time_s=t_s[keep], acc_g=to_g(raw[keep, 1:4], "m/s^2"), placement="phone_pocket",
                     metadata={"device": "Samsung S6", "source_file": str(path)})
     return rec, t_s[np.flatnonzero(np.diff(raw[:, 5]) > 0) + 1]
+
+
+MOTIONSENSE = SHARED_DATA / "motionsense-phone-pocket"
+HAPT = SHARED_DATA / "uci-hapt-waist"
+NON_GAIT = ("sitting", "standing", "lying", "stand_to_sit", "sit_to_stand", "sit_to_lie", "lie_to_sit",
+            "stand_to_lie", "lie_to_stand")
+"""Labelled activities in which nobody walks or runs."""
+
+
+def is_tuning_person(person: int) -> bool:
+    """The split of real people between choosing thresholds (odd numbers, benchmarks/tuning/) and scoring them
+    (even numbers, benchmarks/everyday.py), in both everyday datasets."""
+    return person % 2 == 1
+
+
+def _canonical(path: Path, placement: str | None) -> Recording:
+    frame = pd.read_csv(path)
+    return Recording(time_s=frame["time_s"].to_numpy(), acc_g=frame[["acc_x", "acc_y", "acc_z"]].to_numpy(),
+                     placement=placement, metadata={"source_file": str(path)})
+
+
+def motionsense_segments(tuning: bool, root: Path = MOTIONSENSE) -> Iterator[tuple[str, int, Recording]]:
+    """(activity, subject, recording) for each labelled pocket segment of the tuning or the scoring people
+    (SOURCE.md: the first and last second cut, since segments start and end mid-activity)."""
+    for path in sorted(root.glob("*/*.csv.gz")):
+        subject = int(path.name.split("_sub")[1][:2])
+        if is_tuning_person(subject) != tuning:
+            continue
+        rec = _canonical(path, "phone_pocket")
+        inner = (rec.time_s >= rec.time_s[0] + 1.0) & (rec.time_s <= rec.time_s[-1] - 1.0)
+        yield path.parent.name, subject, Recording(time_s=rec.time_s[inner], acc_g=rec.acc_g[inner],
+                                                   placement="phone_pocket", metadata=rec.metadata)
+
+
+def hapt_sessions(tuning: bool, root: Path = HAPT) -> Iterator[tuple[str, int, Recording, pd.DataFrame]]:
+    """(name, user, recording, labels with start_s, end_s, activity) for each whole waist session of the tuning
+    or the scoring people. The phone sat on the waist: analysed as a sacrum sensor."""
+    for path in sorted((root / "sessions").glob("*.csv.gz")):
+        user = int(path.name.split("_user")[1][:2])
+        if is_tuning_person(user) != tuning:
+            continue
+        labels = pd.read_csv(str(path).replace(".csv.gz", ".labels.csv"))
+        yield path.name.split(".")[0], user, _canonical(path, "sacrum"), labels

@@ -45,6 +45,16 @@ class InputError(RetrorunError):
         return text
 
 
+class ParameterError(InputError, ValueError):
+    """A detector or analysis parameter out of its allowed values: names the parameter, the value found and
+    what is allowed. Also a ValueError, as Python code that passes a bad argument expects."""
+
+    def __init__(self, name: str, value, allowed: str):
+        self.name = name
+        self.value = value
+        super().__init__(f"bad parameter {name}", found=repr(value), expected=allowed)
+
+
 class UnitError(InputError):
     """The unit of the acceleration could not be established without guessing."""
 
